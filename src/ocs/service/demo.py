@@ -1,0 +1,144 @@
+"""A small demo configuration so a newcomer can explore at once. Loading it twice is a no-op."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ocs.core.configuration import ConfigKind
+from ocs.service.actor import Actor
+from ocs.service.casm import (
+    AccountInput,
+    CasmService,
+    CustomerInput,
+    ResourceInput,
+    SubscriberInput,
+)
+from ocs.service.configuration import ConfigurationService
+
+DEMO_PROVIDER = "DEMO"
+
+DEMO_CONFIG: tuple[tuple[ConfigKind, Mapping[str, object]], ...] = (
+    (ConfigKind.SERVICE_PROVIDER, {"code": DEMO_PROVIDER, "name": "Demo Telecom"}),
+    (ConfigKind.CURRENCY, {"code": "EUR", "name": "Euro", "scale": 2}),
+    (ConfigKind.CURRENCY, {"code": "USD", "name": "US dollar", "scale": 2}),
+    (ConfigKind.ACCOUNT_TYPE, {"code": "PAYER", "name": "Payer", "payment_responsible": True}),
+    (ConfigKind.ACCOUNT_TYPE, {"code": "TECH", "name": "Technical"}),
+    (ConfigKind.RESOURCE_TYPE, {"code": "MSISDN", "name": "MSISDN", "primary": True}),
+    (ConfigKind.RESOURCE_TYPE, {"code": "IMSI", "name": "IMSI"}),
+    (ConfigKind.RESOURCE_TYPE, {"code": "SIP", "name": "SIP URI"}),
+    (ConfigKind.STATE_REASON, {"code": "NEW", "name": "New sale", "state": "ACTIVE"}),
+    (ConfigKind.STATE_REASON, {"code": "PREPARED", "name": "Prepared", "state": "INACTIVE"}),
+    (
+        ConfigKind.STATE_REASON,
+        {"code": "DEBT", "name": "Debt collection", "state": "SUSPENDED", "charged": True},
+    ),
+    (ConfigKind.STATE_REASON, {"code": "TECHNICAL", "name": "Technical", "state": "SUSPENDED"}),
+    (ConfigKind.STATE_REASON, {"code": "CHURN", "name": "Churned", "state": "DEACTIVATED"}),
+    (ConfigKind.CUSTOMER_SEGMENT, {"code": "RES", "name": "Residential"}),
+    (ConfigKind.CUSTOMER_SEGMENT, {"code": "BIZ", "name": "Business"}),
+    (ConfigKind.ACCOUNT_SEGMENT, {"code": "STD", "name": "Standard"}),
+    (ConfigKind.SUBSCRIBER_SEGMENT, {"code": "MOBILE", "name": "Mobile"}),
+    (
+        ConfigKind.BILLING_CYCLE,
+        {
+            "code": "MONTHLY1",
+            "name": "Monthly on the 1st",
+            "duration": 1,
+            "duration_unit": "MONTH",
+            "billing_day": 1,
+        },
+    ),
+    (
+        ConfigKind.CUSTOMER_PROFILE,
+        {
+            "code": "RES-CUST",
+            "name": "Residential customer",
+            "customer_segment": "RES",
+            "customer_state": "ACTIVE",
+            "customer_state_reason": "NEW",
+        },
+    ),
+    (
+        ConfigKind.ACCOUNT_PROFILE,
+        {
+            "code": "RES-ACC",
+            "name": "Residential payer account",
+            "account_type": "PAYER",
+            "account_segment": "STD",
+            "billing_cycle": "MONTHLY1",
+            "payment_responsible": True,
+            "currency": "EUR",
+            "account_state": "ACTIVE",
+            "account_state_reason": "NEW",
+            "customer_profile": "RES-CUST",
+        },
+    ),
+    (
+        ConfigKind.SUBSCRIBER_PROFILE,
+        {
+            "code": "RES-SUB",
+            "name": "Residential mobile subscriber",
+            "subscriber_segment": "MOBILE",
+            "subscriber_state": "ACTIVE",
+            "subscriber_state_reason": "NEW",
+            "account_profile": "RES-ACC",
+        },
+    ),
+    (ConfigKind.CHARGING_CLASS, {"code": "ALL", "name": "All services"}),
+    (ConfigKind.CHARGING_CLASS, {"code": "VOICE", "name": "Voice", "parent": "ALL"}),
+    (ConfigKind.CHARGING_CLASS, {"code": "VOICE-NAT", "name": "National voice", "parent": "VOICE"}),
+    (ConfigKind.CHARGING_CLASS, {"code": "DATA", "name": "Data", "parent": "ALL"}),
+    (ConfigKind.CHARGING_CLASS, {"code": "SMS", "name": "SMS", "parent": "ALL"}),
+    (
+        ConfigKind.BALANCE_TYPE,
+        {"code": "CASH", "name": "General cash", "unit": "MONEY", "currency": "EUR"},
+    ),
+    (
+        ConfigKind.BALANCE_TYPE,
+        {
+            "code": "DATA-MB",
+            "name": "Free data",
+            "unit": "OCTETS",
+            "maximum_balance": 50 * 1024**3,
+            "maximum_balance_policy": "LIMIT",
+        },
+    ),
+    (ConfigKind.BALANCE_TYPE, {"code": "VOICE-S", "name": "Free minutes", "unit": "SECONDS"}),
+    (
+        ConfigKind.PRODUCT_TYPE,
+        {
+            "code": "PREPAID-S",
+            "name": "Prepaid Smart",
+            "service_provider": DEMO_PROVIDER,
+            "currency": "EUR",
+        },
+    ),
+)
+
+DEMO_SUBSCRIBERS = (
+    ("Alice Example", "31612345001", "204080000000001"),
+    ("Bob Example", "31612345002", "204080000000002"),
+    ("Carol Business", "31612345003", "204080000000003"),
+)
+
+
+def load_demo(actor: Actor, configuration: ConfigurationService, casm: CasmService) -> bool:
+    """Load the demo data unless its service provider already exists; True when loaded."""
+    existing = {r["code"] for r in configuration.list_records(actor, ConfigKind.SERVICE_PROVIDER)}
+    if DEMO_PROVIDER in existing:
+        return False
+    for kind, payload in DEMO_CONFIG:
+        configuration.create(actor, kind, payload)
+    for name, msisdn, imsi in DEMO_SUBSCRIBERS:
+        casm.create_subscriber(
+            actor,
+            SubscriberInput(
+                subscriber_id=msisdn,
+                profile="RES-SUB",
+                resources=(ResourceInput("MSISDN", msisdn), ResourceInput("IMSI", imsi)),
+                account=AccountInput(
+                    customer=CustomerInput(name=name, service_provider=DEMO_PROVIDER)
+                ),
+            ),
+        )
+    return True

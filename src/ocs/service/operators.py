@@ -1,0 +1,143 @@
+"""Operators: accounts, authentication, API tokens, global settings and the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import replace
+from datetime import timedelta
+
+from ocs.core.configuration import ConfigKind
+from ocs.core.errors import DomainError, ProblemKind, not_found
+from ocs.core.security import (
+    ROLE_PRIVILEGES,
+    Privilege,
+    Role,
+    check_password,
+    check_username,
+    parse_role,
+)
+from ocs.service.actor import EDR_AUDITING_KEY, Actor, edr_auditing_enabled, record_change
+from ocs.service.ports import AuditEntry, Clock, OperatorRecord, PasswordHasher, Store
+
+TOKEN_VALIDITY_S = 12 * 3600
+AUDIT_ROWS_MAX = 1000
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def actor_of(operator: OperatorRecord) -> Actor:
+    return Actor(
+        operator.username, ROLE_PRIVILEGES[Role(operator.role)], operator.service_providers
+    )
+
+
+class OperatorService:
+    def __init__(self, store: Store, clock: Clock, hasher: PasswordHasher) -> None:
+        self.store = store
+        self.clock = clock
+        self.hasher = hasher
+
+    def create(
+        self,
+        actor: Actor,
+        username: str,
+        password: str,
+        role: str,
+        service_providers: frozenset[str] | None = None,
+    ) -> OperatorRecord:
+        actor.require(Privilege.ADMIN)
+        name = check_username(username)
+        parsed_role = parse_role(role)
+        password_hash = self.hasher.hash(check_password(password))
+        with self.store.transaction() as uow:
+            if uow.operators.by_username(name) is not None:
+                raise DomainError(
+                    ProblemKind.DUPLICATE, f"operator {name!r} already exists", "username"
+                )
+            for provider in sorted(service_providers or ()):
+                if uow.config.get(ConfigKind.SERVICE_PROVIDER, provider) is None:
+                    raise DomainError(
+                        ProblemKind.UNKNOWN_REFERENCE,
+                        f"service provider {provider!r} does not exist",
+                        "service_providers",
+                    )
+            record = OperatorRecord(
+                0, name, password_hash, parsed_role.value, service_providers, True, self.clock.now()
+            )
+            record = replace(record, id=uow.operators.insert(record))
+            detail: dict[str, object] = {"role": parsed_role.value}
+            record_change(uow, actor, self.clock.now(), "create", "operator", name, detail)
+        return record
+
+    def list_operators(self, actor: Actor) -> list[OperatorRecord]:
+        actor.require(Privilege.ADMIN)
+        with self.store.transaction() as uow:
+            return uow.operators.list_all()
+
+    def set_password(self, actor: Actor, username: str, password: str) -> None:
+        actor.require(Privilege.ADMIN)
+        password_hash = self.hasher.hash(check_password(password))
+        with self.store.transaction() as uow:
+            current = uow.operators.by_username(username)
+            if current is None:
+                raise not_found("operator", username)
+            uow.operators.update(replace(current, password_hash=password_hash))
+            record_change(uow, actor, self.clock.now(), "update", "operator", username, {})
+
+    def authenticate(self, username: str, password: str) -> Actor:
+        """The operator's actor for a correct password; one error for every failure."""
+        with self.store.transaction() as uow:
+            operator = uow.operators.by_username(username)
+        if operator is None or not operator.active:
+            # Hash anyway so that timing does not reveal which usernames exist.
+            self.hasher.verify(self.hasher.hash("not-a-real-password"), password)
+            raise _unauthenticated()
+        if not self.hasher.verify(operator.password_hash, password):
+            raise _unauthenticated()
+        return actor_of(operator)
+
+    def issue_token(self, username: str, password: str) -> tuple[str, int]:
+        """A new bearer token and its validity in seconds."""
+        self.authenticate(username, password)
+        token = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        with self.store.transaction() as uow:
+            operator = uow.operators.by_username(username)
+            assert operator is not None
+            uow.operators.insert_token(
+                _token_digest(token), operator.id, now, now + timedelta(seconds=TOKEN_VALIDITY_S)
+            )
+        return token, TOKEN_VALIDITY_S
+
+    def actor_for_token(self, token: str) -> Actor:
+        with self.store.transaction() as uow:
+            operator = uow.operators.operator_for_token(_token_digest(token), self.clock.now())
+        if operator is None or not operator.active:
+            raise _unauthenticated()
+        return actor_of(operator)
+
+    def edr_auditing(self, actor: Actor) -> bool:
+        actor.require(Privilege.READ)
+        with self.store.transaction() as uow:
+            return edr_auditing_enabled(uow)
+
+    def set_edr_auditing(self, actor: Actor, enabled: bool) -> None:
+        actor.require(Privilege.ADMIN)
+        with self.store.transaction() as uow:
+            uow.settings.put(EDR_AUDITING_KEY, "true" if enabled else "false")
+            detail: dict[str, object] = {"edr_auditing": enabled}
+            record_change(
+                uow, actor, self.clock.now(), "update", "setting", EDR_AUDITING_KEY, detail
+            )
+
+    def audit_trail(self, actor: Actor, entity: str | None, limit: int) -> list[AuditEntry]:
+        actor.require(Privilege.ADMIN)
+        with self.store.transaction() as uow:
+            return uow.audit.recent(entity, max(1, min(limit, AUDIT_ROWS_MAX)))
+
+
+def _unauthenticated() -> DomainError:
+    return DomainError(ProblemKind.UNAUTHENTICATED, "wrong username or password")
