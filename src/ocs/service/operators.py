@@ -22,6 +22,8 @@ from ocs.service.ports import AuditEntry, Clock, OperatorRecord, PasswordHasher,
 
 TOKEN_VALIDITY_S = 12 * 3600
 AUDIT_ROWS_MAX = 1000
+SESSION_SECRET_KEY = "console_session_secret"
+SESSION_SECRET_BYTES = 48
 
 
 def _token_digest(token: str) -> str:
@@ -112,6 +114,20 @@ class OperatorService:
             )
         return token, TOKEN_VALIDITY_S
 
+    def revoke_token(self, token: str) -> None:
+        """End a token's validity now (console logout); an unknown token is ignored."""
+        with self.store.transaction() as uow:
+            uow.operators.delete_token(_token_digest(token))
+
+    def session_secret(self) -> str:
+        """The key that signs console session cookies: made at first start, then kept."""
+        with self.store.transaction() as uow:
+            secret = uow.settings.get(SESSION_SECRET_KEY)
+            if secret is None:
+                secret = secrets.token_urlsafe(SESSION_SECRET_BYTES)
+                uow.settings.put(SESSION_SECRET_KEY, secret)
+            return secret
+
     def actor_for_token(self, token: str) -> Actor:
         with self.store.transaction() as uow:
             operator = uow.operators.operator_for_token(_token_digest(token), self.clock.now())
@@ -127,11 +143,12 @@ class OperatorService:
     def set_edr_auditing(self, actor: Actor, enabled: bool) -> None:
         actor.require(Privilege.ADMIN)
         with self.store.transaction() as uow:
-            uow.settings.put(EDR_AUDITING_KEY, "true" if enabled else "false")
+            # Audited under the rule in force before the change: switching off needs a reason.
             detail: dict[str, object] = {"edr_auditing": enabled}
             record_change(
                 uow, actor, self.clock.now(), "update", "setting", EDR_AUDITING_KEY, detail
             )
+            uow.settings.put(EDR_AUDITING_KEY, "true" if enabled else "false")
 
     def audit_trail(self, actor: Actor, entity: str | None, limit: int) -> list[AuditEntry]:
         actor.require(Privilege.ADMIN)

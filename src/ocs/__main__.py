@@ -1,0 +1,5 @@
+"""`python -m ocs` runs the CLI."""
+
+from ocs.cli import app
+
+app()
