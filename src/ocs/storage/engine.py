@@ -51,5 +51,5 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest migration of every branch (idempotent)."""
+    command.upgrade(alembic_config(engine), "heads")
