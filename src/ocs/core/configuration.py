@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ocs.core.errors import DomainError, ProblemKind, invalid
+from ocs.core.rating import DIGITS_PATTERN, RatedUnit, parse_minute_of_day, parse_weekdays
 from ocs.core.states import EntityState
 
 FieldValue = str | int | bool | None
@@ -47,6 +48,10 @@ class ConfigKind(StrEnum):
     ACCOUNT_PROFILE = "account-profiles"
     SUBSCRIBER_PROFILE = "subscriber-profiles"
     CHARGING_CLASS = "charging-classes"
+    TIME_BAND = "time-bands"
+    TARIFF_PLAN = "tariff-plans"
+    TARIFF_RATE = "tariff-rates"
+    RATING_GROUP = "rating-groups"
     BALANCE_TYPE = "balance-types"
     PRODUCT_TYPE = "product-types"
 
@@ -193,6 +198,40 @@ SPECS: dict[ConfigKind, EntitySpec] = {
             _ref("parent", ConfigKind.CHARGING_CLASS),
         ),
         _spec(
+            ConfigKind.TIME_BAND,
+            "Time band",
+            FieldSpec("weekdays", FieldType.TEXT, required=True, length_max=40),
+            FieldSpec("start_time", FieldType.TEXT, required=True, length_max=5),
+            FieldSpec("end_time", FieldType.TEXT, required=True, length_max=5),
+        ),
+        _spec(
+            ConfigKind.TARIFF_PLAN,
+            "Tariff plan",
+            _ref("currency", ConfigKind.CURRENCY, required=True),
+        ),
+        _spec(
+            ConfigKind.TARIFF_RATE,
+            "Tariff rate",
+            _ref("tariff_plan", ConfigKind.TARIFF_PLAN, required=True),
+            _ref("charging_class", ConfigKind.CHARGING_CLASS, required=True),
+            FieldSpec("destination_prefix", FieldType.TEXT, length_max=32),
+            _ref("time_band", ConfigKind.TIME_BAND),
+            _enum("unit", RatedUnit, required=True),
+            FieldSpec("price", FieldType.INT, required=True, value_min=0, value_max=10**12),
+            FieldSpec("unit_size", FieldType.INT, required=True, value_min=1, value_max=2**40),
+            FieldSpec("rounding_unit", FieldType.INT, required=True, value_min=1, value_max=2**40),
+        ),
+        _spec(
+            ConfigKind.RATING_GROUP,
+            "Rating group",
+            FieldSpec(
+                "rating_group", FieldType.INT, required=True, value_min=0, value_max=2**32 - 1
+            ),
+            FieldSpec("service_identifier", FieldType.INT, value_min=0, value_max=2**32 - 1),
+            _ref("charging_class", ConfigKind.CHARGING_CLASS, required=True),
+            _enum("unit", RatedUnit, required=True),
+        ),
+        _spec(
             ConfigKind.BALANCE_TYPE,
             "Balance type",
             _enum("unit", UnitOfMeasure, required=True),
@@ -207,6 +246,7 @@ SPECS: dict[ConfigKind, EntitySpec] = {
             "Product type",
             _ref("service_provider", ConfigKind.SERVICE_PROVIDER, required=True),
             _ref("currency", ConfigKind.CURRENCY),
+            _ref("tariff_plan", ConfigKind.TARIFF_PLAN),
         ),
     )
 }
@@ -297,6 +337,15 @@ def _check_record_rules(kind: ConfigKind, record: Record) -> None:
         _check_billing_day(record)
     elif kind is ConfigKind.BALANCE_TYPE:
         _check_balance_type(record)
+    elif kind is ConfigKind.TIME_BAND:
+        parse_weekdays(str(record["weekdays"]))
+        start = parse_minute_of_day(str(record["start_time"]), "start_time")
+        if start == parse_minute_of_day(str(record["end_time"]), "end_time"):
+            raise invalid("end_time", "end_time must differ from start_time")
+    elif kind is ConfigKind.TARIFF_RATE:
+        prefix = record["destination_prefix"]
+        if prefix is not None and not DIGITS_PATTERN.match(str(prefix)):
+            raise invalid("destination_prefix", "destination_prefix must be up to 32 digits")
     elif kind in STATE_REASON_PAIRS:
         state_field, reason_field = STATE_REASON_PAIRS[kind]
         if record[reason_field] is not None and record[state_field] is None:

@@ -116,6 +116,8 @@ class ConfigurationService:
                     f"resource type {others[0]!r} is already primary; only one may be",
                     "primary",
                 )
+        if kind is ConfigKind.RATING_GROUP:
+            _check_rating_group_unique(uow, record)
         if kind in STATE_REASON_PAIRS:
             check_reason_state(uow, *STATE_REASON_PAIRS[kind], record)
         if kind is ConfigKind.CHARGING_CLASS:
@@ -166,3 +168,20 @@ def _check_no_cycle(uow: UnitOfWork, code: str, parent: object) -> None:
         seen.add(str(parent))
         node = uow.config.get(ConfigKind.CHARGING_CLASS, str(parent))
         parent = None if node is None else node["parent"]
+
+
+def _check_rating_group_unique(uow: UnitOfWork, record: Record) -> None:
+    """A (rating group, service identifier) pair maps to exactly one charging class."""
+    for code in uow.config.codes_where(
+        ConfigKind.RATING_GROUP, "rating_group", record["rating_group"]
+    ):
+        other = uow.config.get(ConfigKind.RATING_GROUP, code)
+        if code == record["code"] or other is None:
+            continue
+        if other["service_identifier"] == record["service_identifier"]:
+            raise DomainError(
+                ProblemKind.DUPLICATE,
+                f"rating group {record['rating_group']} with service identifier "
+                f"{record['service_identifier']} is already mapped by {code!r}",
+                "rating_group",
+            )

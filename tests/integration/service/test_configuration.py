@@ -26,9 +26,19 @@ def test_every_kind_supports_create_read_list_update_delete(
     created = {kind for kind, _ in BASICS}
     extra = {
         ConfigKind.CHARGING_CLASS: {"code": "ALL", "name": "All"},
+        ConfigKind.TIME_BAND: {"code": "PEAK", "name": "Peak", "weekdays": "MON-FRI",
+                               "start_time": "08:00", "end_time": "18:00"},
+        ConfigKind.TARIFF_PLAN: {"code": "STD", "name": "Standard", "currency": "EUR"},
+        ConfigKind.TARIFF_RATE: {"code": "STD-V", "name": "Voice", "tariff_plan": "STD",
+                                 "charging_class": "ALL", "destination_prefix": "31",
+                                 "time_band": "PEAK", "unit": "SECONDS", "price": 10,
+                                 "unit_size": 60, "rounding_unit": 60},
+        ConfigKind.RATING_GROUP: {"code": "RG10", "name": "Internet", "rating_group": 10,
+                                  "charging_class": "ALL", "unit": "OCTETS"},
         ConfigKind.BALANCE_TYPE: {"code": "CASH", "name": "Cash", "unit": "MONEY",
                                   "currency": "EUR"},
-        ConfigKind.PRODUCT_TYPE: {"code": "PT", "name": "Prepaid", "service_provider": PROVIDER},
+        ConfigKind.PRODUCT_TYPE: {"code": "PT", "name": "Prepaid", "service_provider": PROVIDER,
+                                  "tariff_plan": "STD"},
     }  # fmt: skip
     for kind, payload in extra.items():
         cfg.create(admin, kind, payload)
@@ -191,3 +201,31 @@ def test_auditing_requires_a_change_reason_and_records_it(services: Services, ad
 def test_spec_labels_are_unique() -> None:
     labels = [spec.label for spec in SPECS.values()]
     assert len(labels) == len(set(labels))
+
+
+def test_rating_group_maps_to_one_charging_class(services: Services, admin: Actor) -> None:
+    cfg = services.configuration
+    cfg.create(admin, ConfigKind.CHARGING_CLASS, {"code": "DATA", "name": "Data"})
+    base = {"name": "x", "charging_class": "DATA", "unit": "OCTETS", "rating_group": 10}
+    cfg.create(admin, ConfigKind.RATING_GROUP, {**base, "code": "RG10"})
+    cfg.create(admin, ConfigKind.RATING_GROUP, {**base, "code": "RG10-S1", "service_identifier": 1})
+    error = _refused(cfg.create, admin, ConfigKind.RATING_GROUP, {**base, "code": "RG10B"})
+    assert (error.kind, error.field) == (ProblemKind.DUPLICATE, "rating_group")
+    assert "already mapped by 'RG10'" in error.detail
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"weekdays": "MONDAYS"}, "weekdays"),
+        ({"start_time": "8:00"}, "start_time"),
+        ({"end_time": "08:00"}, "end_time"),
+    ],
+)
+def test_time_band_fields_are_validated(
+    services: Services, admin: Actor, change: dict[str, object], field: str
+) -> None:
+    payload = {"code": "B", "name": "b", "weekdays": "SAT,SUN", "start_time": "08:00",
+               "end_time": "20:00", **change}  # fmt: skip
+    error = _refused(services.configuration.create, admin, ConfigKind.TIME_BAND, payload)
+    assert (error.kind, error.field) == (ProblemKind.INVALID_VALUE, field)
