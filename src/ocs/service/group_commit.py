@@ -1,0 +1,129 @@
+"""Group commit: requests that arrive while a batch is being written share the next
+transaction, so durable writes cost one commit (one fsync) per batch, not per request.
+
+Each item runs inside its own savepoint, so one failing item rolls back only its own writes.
+Results are handed back only after the batch's commit returned: an answer is never sent for
+a change that is not durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from ocs.core.errors import DomainError, ProblemKind
+from ocs.service.ports import Store, UnitOfWork
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class Overloaded(DomainError):
+    def __init__(self, queue_max: int) -> None:
+        super().__init__(ProblemKind.OVERLOADED, f"more than {queue_max} requests are waiting")
+
+
+@dataclass
+class _Pending(Generic[Item, Result]):
+    item: Item
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Result]
+
+
+@dataclass
+class BatchStats:
+    batches: int = 0
+    items: int = 0
+    failed_batches: int = 0
+
+
+class GroupCommitter(Generic[Item, Result]):
+    def __init__(
+        self,
+        store: Store,
+        process: Callable[[UnitOfWork, Item], Result],
+        batch_items_max: int = 256,
+        queue_items_max: int = 10_000,
+        name: str = "group-commit",
+    ) -> None:
+        self._store = store
+        self._process = process
+        self._batch_items_max = batch_items_max
+        self._queue_items_max = queue_items_max
+        self._queue: queue.Queue[_Pending[Item, Result] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.stats = BatchStats()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Finish what is queued, then stop the writer thread."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout_s)
+
+    @property
+    def waiting(self) -> int:
+        return self._queue.qsize()
+
+    async def submit(self, item: Item) -> Result:
+        if self._queue.qsize() >= self._queue_items_max:
+            raise Overloaded(self._queue_items_max)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Result] = loop.create_future()
+        self._queue.put(_Pending(item, loop, future))
+        return await future
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self._batch_items_max:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._write(batch)
+            if stop:
+                return
+
+    def _write(self, batch: list[_Pending[Item, Result]]) -> None:
+        outcomes: list[tuple[_Pending[Item, Result], Result | None, BaseException | None]] = []
+        try:
+            with self._store.transaction() as uow:
+                for pending in batch:
+                    try:
+                        with uow.savepoint():
+                            outcomes.append((pending, self._process(uow, pending.item), None))
+                    except Exception as exc:  # one bad item must not sink the batch
+                        outcomes.append((pending, None, exc))
+        except Exception as exc:
+            self.stats.failed_batches += 1
+            outcomes = [(pending, None, exc) for pending in batch]
+        self.stats.batches += 1
+        self.stats.items += len(batch)
+        for pending, result, error in outcomes:
+            pending.loop.call_soon_threadsafe(_settle, pending.future, result, error)
+
+
+def _settle(
+    future: asyncio.Future[Result], result: Result | None, error: BaseException | None
+) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]

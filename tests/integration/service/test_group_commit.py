@@ -1,0 +1,50 @@
+"""Group commit on a real database: shared transactions, isolated failures, durable results."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ocs.bootstrap import Services
+from ocs.service.group_commit import GroupCommitter, Overloaded
+from ocs.service.ports import UnitOfWork
+
+
+def _write(uow: UnitOfWork, key: str) -> str:
+    uow.settings.put(key, "written")
+    if key.startswith("bad"):
+        raise ValueError(f"refused {key}")
+    return key
+
+
+async def _submit_all(committer: GroupCommitter[str, str], keys: list[str]) -> list[object]:
+    return await asyncio.gather(*(committer.submit(k) for k in keys), return_exceptions=True)
+
+
+def test_concurrent_requests_share_transactions_and_fail_alone(services: Services) -> None:
+    committer: GroupCommitter[str, str] = GroupCommitter(services.store, _write)
+    committer.start()
+    keys = [f"k{i}" for i in range(200)] + ["bad-1"]
+    try:
+        results = asyncio.run(_submit_all(committer, keys))
+    finally:
+        committer.stop()
+    assert results[:200] == keys[:200]
+    assert isinstance(results[200], ValueError)
+    assert committer.stats.items == 201
+    assert committer.stats.batches < 201  # requests that waited shared a commit
+    with services.store.transaction() as uow:
+        assert uow.settings.get("k0") == "written"
+        assert uow.settings.get("k199") == "written"
+        assert uow.settings.get("bad-1") is None  # its savepoint rolled back
+
+
+def test_a_full_queue_refuses_at_once(services: Services) -> None:
+    committer: GroupCommitter[str, str] = GroupCommitter(services.store, _write, queue_items_max=0)
+
+    async def one() -> str:
+        return await committer.submit("x")
+
+    with pytest.raises(Overloaded):
+        asyncio.run(one())
