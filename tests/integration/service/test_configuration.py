@@ -37,6 +37,9 @@ def test_every_kind_supports_create_read_list_update_delete(
                                   "charging_class": "ALL", "unit": "OCTETS"},
         ConfigKind.BALANCE_TYPE: {"code": "CASH", "name": "Cash", "unit": "MONEY",
                                   "currency": "EUR"},
+        ConfigKind.BALANCE_TYPE_CLASS: {"code": "CASH-ALL", "name": "Cash for all",
+                                        "balance_type": "CASH", "charging_class": "ALL",
+                                        "include_sub_classes": True},
         ConfigKind.PRODUCT_TYPE: {"code": "PT", "name": "Prepaid", "service_provider": PROVIDER,
                                   "tariff_plan": "STD"},
     }  # fmt: skip
