@@ -41,6 +41,7 @@ class Outcome(StrEnum):
     becomes the request's outcome."""
 
     TOO_BUSY = "TOO_BUSY"
+    UNABLE_TO_COMPLY = "UNABLE_TO_COMPLY"
     MISSING_INFO = "MISSING_INFO"
     UNKNOWN_SESSION = "UNKNOWN_SESSION"
     USER_UNKNOWN = "USER_UNKNOWN"

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from ocs.storage.engine import make_engine, migrate
-from ocs.storage.tables import metadata
+from ocs.storage.schema import metadata
 
 
 def test_migrated_schema_matches_the_declared_tables(database_url: str) -> None:

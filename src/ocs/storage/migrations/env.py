@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from ocs.storage.tables import metadata
+from ocs.storage.schema import metadata
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:

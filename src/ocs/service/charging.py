@@ -1,0 +1,705 @@
+"""Real-time charging: sessions, reservations (reserve, commit, release, expire) and events.
+
+`ChargingEngine.process` handles one neutral request inside the caller's unit of work; the
+group committer runs it for every request that arrived while the previous batch was being
+written. Wallets are locked and loaded through the wallet ledger, so charging, operator
+changes and EDRs share one set of rules.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ocs.core.charging import (
+    Allocation,
+    BalanceSource,
+    ChargingDecision,
+    ChargingRequest,
+    FinalUnitAction,
+    Outcome,
+    RequestedAction,
+    RequestType,
+    ServiceDecision,
+    ServiceRequest,
+    UnitAmounts,
+    allocate,
+    amounts_of,
+    overall_outcome,
+)
+from ocs.core.configuration import ConfigKind, Record, UnitOfMeasure
+from ocs.core.edr import EdrType, encode_movements
+from ocs.core.errors import DomainError
+from ocs.core.rating import (
+    Rate,
+    RatedUnit,
+    TariffPlan,
+    TimeBand,
+    class_chain,
+    normalise_number,
+    parse_minute_of_day,
+    parse_weekdays,
+    select_rate,
+)
+from ocs.core.reservations import (
+    ChargingSession,
+    Reservation,
+    ReservationState,
+    SessionState,
+)
+from ocs.core.wallets import (
+    BucketChange,
+    WalletAction,
+    WalletState,
+    WalletType,
+    available_value,
+    of_type,
+    plan_credit,
+    plan_debit,
+)
+from ocs.service.ports import Clock, UnitOfWork
+from ocs.service.wallet_ledger import Ledger, LoadedWallet, Origin, totals
+
+NATIVE_UNITS: Mapping[RatedUnit, UnitOfMeasure] = {
+    RatedUnit.SECONDS: UnitOfMeasure.SECONDS,
+    RatedUnit.OCTETS: UnitOfMeasure.OCTETS,
+    RatedUnit.EVENTS: UnitOfMeasure.EVENTS,
+}
+SWEEP_ROWS_MAX = 500
+
+
+@dataclass(frozen=True)
+class ChargingSettings:
+    validity_time_s: int = 600
+    # Reservations outlive their validity by this grace before they expire on their own.
+    reservation_grace_s: int = 60
+    session_timeout_s: int = 1800
+    grant_time_s_default: int = 300
+    grant_octets_default: int = 10 * 1024 * 1024
+    grant_events_default: int = 1
+    quota_threshold_percent: int = 20
+    answer_retention_s: int = 24 * 3600
+    catalog_refresh_s: float = 5.0
+    rating_time_zone: str = "UTC"
+
+    def default_grant(self, unit: RatedUnit) -> int:
+        if unit is RatedUnit.SECONDS:
+            return self.grant_time_s_default
+        if unit is RatedUnit.OCTETS:
+            return self.grant_octets_default
+        return self.grant_events_default
+
+
+@dataclass(frozen=True)
+class ServiceMapping:
+    charging_class: str
+    unit: RatedUnit
+
+
+@dataclass
+class Catalog:
+    """The rating configuration, read once and reused until it is refreshed."""
+
+    loaded_at: datetime
+    services: dict[tuple[int | None, int | None], ServiceMapping]
+    parents: dict[str, str | None]
+    plans: dict[str, TariffPlan]
+    product_types: dict[str, Record]
+    balance_units: dict[str, tuple[UnitOfMeasure, str | None]]
+    scopes: list[tuple[str, str, bool]]  # (balance type, charging class, include sub-classes)
+
+    def mapping(self, rating_group: int | None, service_id: int | None) -> ServiceMapping | None:
+        found = self.services.get((rating_group, service_id))
+        return found if found is not None else self.services.get((rating_group, None))
+
+    def scoped_balance_types(self, chain: list[str]) -> list[str]:
+        """Free-unit balance types serving a class, most specific class first."""
+        ordered: list[str] = []
+        for depth, charging_class in enumerate(chain):
+            for balance_type, scope_class, include_sub in self.scopes:
+                if scope_class != charging_class or balance_type in ordered:
+                    continue
+                if depth == 0 or include_sub:
+                    ordered.append(balance_type)
+        return ordered
+
+
+def load_catalog(uow: UnitOfWork, now: datetime) -> Catalog:
+    cfg = uow.config
+    bands = {str(r["code"]): _band(r) for r in cfg.list_records(ConfigKind.TIME_BAND)}
+    rates: dict[str, list[Rate]] = {}
+    for r in cfg.list_records(ConfigKind.TARIFF_RATE):
+        band = None if r["time_band"] is None else bands[str(r["time_band"])]
+        rate = Rate(
+            code=str(r["code"]),
+            charging_class=str(r["charging_class"]),
+            destination_prefix=str(r["destination_prefix"] or ""),
+            time_band=band,
+            price=int(str(r["price"])),
+            unit_size=int(str(r["unit_size"])),
+            rounding_unit=int(str(r["rounding_unit"])),
+        )
+        rates.setdefault(str(r["tariff_plan"]), []).append(rate)
+    plans = {
+        str(p["code"]): TariffPlan(
+            str(p["code"]), str(p["currency"]), tuple(rates.get(str(p["code"]), []))
+        )
+        for p in cfg.list_records(ConfigKind.TARIFF_PLAN)
+    }
+    services = {
+        (_int(r["rating_group"]), _int(r["service_identifier"])): ServiceMapping(
+            str(r["charging_class"]), RatedUnit(str(r["unit"]))
+        )
+        for r in cfg.list_records(ConfigKind.RATING_GROUP)
+    }
+    return Catalog(
+        loaded_at=now,
+        services=services,
+        parents={
+            str(r["code"]): None if r["parent"] is None else str(r["parent"])
+            for r in cfg.list_records(ConfigKind.CHARGING_CLASS)
+        },
+        plans=plans,
+        product_types={str(r["code"]): r for r in cfg.list_records(ConfigKind.PRODUCT_TYPE)},
+        balance_units={
+            str(r["code"]): (
+                UnitOfMeasure(str(r["unit"])),
+                None if r["currency"] is None else str(r["currency"]),
+            )
+            for r in cfg.list_records(ConfigKind.BALANCE_TYPE)
+        },
+        scopes=[
+            (str(r["balance_type"]), str(r["charging_class"]), bool(r["include_sub_classes"]))
+            for r in cfg.list_records(ConfigKind.BALANCE_TYPE_CLASS)
+        ],
+    )
+
+
+def _band(record: Record) -> TimeBand:
+    return TimeBand(
+        str(record["code"]),
+        parse_weekdays(str(record["weekdays"])),
+        parse_minute_of_day(str(record["start_time"]), "start_time"),
+        parse_minute_of_day(str(record["end_time"]), "end_time"),
+    )
+
+
+def _int(value: object) -> int | None:
+    return None if value is None else int(str(value))
+
+
+@dataclass
+class _Context:
+    """One request's view of its wallet while it is being charged."""
+
+    ledger: Ledger
+    w: LoadedWallet
+    catalog: Catalog
+    request: ChargingRequest
+    holds: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def product(self) -> Record:
+        return self.catalog.product_types[self.w.wallet.product_type]
+
+    @property
+    def plan(self) -> TariffPlan | None:
+        code = self.product.get("tariff_plan")
+        return None if code is None else self.catalog.plans.get(str(code))
+
+    @property
+    def cash_balance_type(self) -> str | None:
+        code = self.product.get("default_balance_type")
+        return None if code is None else str(code)
+
+
+class ChargingEngine:
+    def __init__(self, clock: Clock, settings: ChargingSettings | None = None) -> None:
+        self.clock = clock
+        self.settings = settings or ChargingSettings()
+        self._catalog: Catalog | None = None
+        self._zone = ZoneInfo(self.settings.rating_time_zone)
+
+    def invalidate_catalog(self) -> None:
+        self._catalog = None
+
+    def catalog(self, uow: UnitOfWork, now: datetime) -> Catalog:
+        refresh = timedelta(seconds=self.settings.catalog_refresh_s)
+        if self._catalog is None or now - self._catalog.loaded_at >= refresh:
+            self._catalog = load_catalog(uow, now)
+        return self._catalog
+
+    # -- entry point -----------------------------------------------------------------------
+
+    def process(self, uow: UnitOfWork, request: ChargingRequest) -> ChargingDecision:
+        """Decide one request; a repeated (session, request number) gets its first answer."""
+        stored = uow.charging.get_answer(request.session_id, request.request_number)
+        if stored is not None:
+            return decision_from_json(stored)
+        now = self.clock.now()
+        decision = self._decide(uow, request, now)
+        uow.charging.put_answer(
+            request.session_id, request.request_number, now, decision_to_json(decision)
+        )
+        return decision
+
+    def _decide(self, uow: UnitOfWork, request: ChargingRequest, now: datetime) -> ChargingDecision:
+        if not request.session_id:
+            return ChargingDecision(Outcome.MISSING_INFO, detail="Session-Id is missing")
+        catalog = self.catalog(uow, now)
+        if request.request_type is RequestType.INITIAL:
+            return self._initial(uow, catalog, request, now)
+        if request.request_type is RequestType.EVENT:
+            return self._event(uow, catalog, request, now)
+        return self._continue(uow, catalog, request, now)
+
+    # -- session requests ------------------------------------------------------------------
+
+    def _initial(
+        self, uow: UnitOfWork, catalog: Catalog, request: ChargingRequest, now: datetime
+    ) -> ChargingDecision:
+        if uow.charging.get_session(request.session_id) is not None:
+            return ChargingDecision(Outcome.UNABLE_TO_COMPLY, detail="the session already exists")
+        found = _resolve(uow, request)
+        if found is None:
+            return ChargingDecision(Outcome.USER_UNKNOWN, detail="no subscriber has this identity")
+        subscriber_id, wallet_id = found
+        ctx = self._context(uow, catalog, request, wallet_id, subscriber_id, now)
+        denied = self._check_chargeable(ctx)
+        if denied is not None:
+            return denied
+        if uow.charging.count_open_sessions(wallet_id) >= ctx.w.wallet.max_concurrent_accesses:
+            return ChargingDecision(
+                Outcome.END_USER_SERVICE_DENIED,
+                detail=f"maximum concurrent accesses ({ctx.w.wallet.max_concurrent_accesses}) "
+                "reached",
+            )
+        uow.charging.insert_session(
+            ChargingSession(
+                request.session_id,
+                wallet_id,
+                subscriber_id,
+                SessionState.OPEN,
+                now,
+                now,
+                now + timedelta(seconds=self.settings.session_timeout_s),
+                request.calling_party,
+                request.called_party,
+            )
+        )
+        services = tuple(self._reserve(ctx, s, now) for s in request.services if s.requested)
+        return ChargingDecision(overall_outcome(services, Outcome.SUCCESS), services)
+
+    def _continue(
+        self, uow: UnitOfWork, catalog: Catalog, request: ChargingRequest, now: datetime
+    ) -> ChargingDecision:
+        session = uow.charging.get_session(request.session_id)
+        if session is None or session.state is SessionState.CLOSED:
+            return ChargingDecision(Outcome.UNKNOWN_SESSION, detail="no open session")
+        ctx = self._context(uow, catalog, request, session.wallet_id, session.subscriber_id, now)
+        open_reservations = uow.charging.open_reservations_of_session(session.session_id)
+        terminating = request.request_type is RequestType.TERMINATION
+        decisions: list[ServiceDecision] = []
+        for service in request.services:
+            reservation = _reservation_for(open_reservations, service)
+            if reservation is not None and service.used is not None:
+                self._commit(ctx, reservation, service.used, now, partial=not terminating)
+                open_reservations.remove(reservation)
+            elif reservation is not None and service.requested is not None and not terminating:
+                # A new request for the service without usage releases the old quota first.
+                self._release(ctx, reservation, ReservationState.REVOKED, now, "network")
+                open_reservations.remove(reservation)
+            if service.requested is not None and not terminating:
+                denied = self._check_chargeable(ctx)
+                decisions.append(
+                    _service_denied(service, denied) if denied else self._reserve(ctx, service, now)
+                )
+        if terminating:
+            for reservation in open_reservations:
+                self._release(ctx, reservation, ReservationState.REVOKED, now, "termination")
+            expires_at = now
+            state = SessionState.CLOSED
+        else:
+            expires_at = now + timedelta(seconds=self.settings.session_timeout_s)
+            state = SessionState.OPEN
+        uow.charging.touch_session(session.session_id, state, now, expires_at)
+        services = tuple(decisions)
+        return ChargingDecision(overall_outcome(services, Outcome.SUCCESS), services)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _event(
+        self, uow: UnitOfWork, catalog: Catalog, request: ChargingRequest, now: datetime
+    ) -> ChargingDecision:
+        found = _resolve(uow, request)
+        if found is None:
+            return ChargingDecision(Outcome.USER_UNKNOWN, detail="no subscriber has this identity")
+        subscriber_id, wallet_id = found
+        ctx = self._context(uow, catalog, request, wallet_id, subscriber_id, now)
+        action = request.requested_action or RequestedAction.DIRECT_DEBITING
+        if action is RequestedAction.CHECK_BALANCE:
+            return ChargingDecision(Outcome.SUCCESS, balance_minor=self._cash_room(ctx))
+        if action is not RequestedAction.PRICE_ENQUIRY:
+            denied = self._check_chargeable(ctx)
+            if denied is not None:
+                return denied
+        services = tuple(self._event_service(ctx, s, action, now) for s in request.services)
+        outcome = overall_outcome(services, Outcome.MISSING_INFO)
+        cost = None
+        if action is RequestedAction.PRICE_ENQUIRY:
+            cost = sum(s.granted.money_minor or 0 for s in services if s.granted is not None)
+        return ChargingDecision(outcome, services, cost_minor=cost)
+
+    def _event_service(
+        self, ctx: _Context, service: ServiceRequest, action: RequestedAction, now: datetime
+    ) -> ServiceDecision:
+        mapping = ctx.catalog.mapping(service.rating_group, service.service_identifier)
+        if mapping is None:
+            return _service(service, Outcome.RATING_FAILED)
+        units_given = service.requested or service.used
+        units = None if units_given is None else units_given.amount_in(mapping.unit)
+        if units is None or units <= 0:
+            return _service(service, Outcome.MISSING_INFO)
+        rate = self._rate(ctx, mapping, now)
+        if action is RequestedAction.PRICE_ENQUIRY:
+            if rate is None:
+                return _service(service, Outcome.RATING_FAILED)
+            return _service(service, Outcome.SUCCESS, UnitAmounts(money_minor=rate.cost(units)))
+        if action is RequestedAction.REFUND_ACCOUNT:
+            return self._refund(ctx, service, mapping, rate, units)
+        sources = self._sources(ctx, mapping)
+        allocation = allocate(units, sources, rate, must_cover=False)
+        if allocation.units < units:
+            outcome = Outcome.RATING_FAILED if rate is None else Outcome.CREDIT_LIMIT_REACHED
+            return _service(service, outcome)
+        self._debit(ctx, allocation, mapping, service, units, partial=False)
+        return _service(service, Outcome.SUCCESS, amounts_of(mapping.unit, units))
+
+    def _refund(
+        self,
+        ctx: _Context,
+        service: ServiceRequest,
+        mapping: ServiceMapping,
+        rate: Rate | None,
+        units: int,
+    ) -> ServiceDecision:
+        cash = ctx.cash_balance_type
+        if rate is None or cash is None:
+            return _service(service, Outcome.RATING_FAILED)
+        amount = rate.cost(units)
+        before = totals(ctx.w.buckets)
+        ctx.ledger.ensure_balance(ctx.w, cash)
+        if amount:
+            ctx.ledger.apply(ctx.w, plan_credit(ctx.w.buckets, cash, amount, ctx.ledger.now))
+        ctx.ledger.edr(
+            ctx.w,
+            EdrType.REFUND,
+            before,
+            [cash],
+            {"refunded_units": units, "charging_class": mapping.charging_class},
+            **self._edr_fields(ctx, service, mapping, units, partial=False),
+        )
+        return _service(service, Outcome.SUCCESS, amounts_of(mapping.unit, units))
+
+    # -- reserve, commit, release ------------------------------------------------------------
+
+    def _reserve(self, ctx: _Context, service: ServiceRequest, now: datetime) -> ServiceDecision:
+        mapping = ctx.catalog.mapping(service.rating_group, service.service_identifier)
+        if mapping is None:
+            return _service(service, Outcome.RATING_FAILED)
+        requested = service.requested or UnitAmounts()
+        wanted = requested.amount_in(mapping.unit) or self.settings.default_grant(mapping.unit)
+        rate = self._rate(ctx, mapping, now)
+        allocation = allocate(wanted, self._sources(ctx, mapping), rate, must_cover=False)
+        if allocation.units == 0:
+            outcome = Outcome.RATING_FAILED if rate is None else Outcome.CREDIT_LIMIT_REACHED
+            if rate is None and any(s.native for s in self._sources(ctx, mapping)):
+                outcome = Outcome.CREDIT_LIMIT_REACHED
+            return _service(service, outcome)
+        validity_s = self.settings.validity_time_s
+        expires_at = now + timedelta(seconds=validity_s + self.settings.reservation_grace_s)
+        holds = dict(allocation.takes)
+        ctx.ledger.uow.charging.insert_reservation(
+            Reservation(
+                id=0,
+                session_id=ctx.request.session_id,
+                wallet_id=ctx.w.wallet.id,
+                rating_group=service.rating_group,
+                service_identifier=service.service_identifier,
+                charging_class=mapping.charging_class,
+                unit=mapping.unit.value,
+                granted_units=allocation.units,
+                used_units=0,
+                state=ReservationState.OPEN,
+                created_at=now,
+                expires_at=expires_at,
+            ),
+            holds,
+        )
+        for balance_type, amount in holds.items():
+            ctx.holds[balance_type] = ctx.holds.get(balance_type, 0) + amount
+        threshold = allocation.units * self.settings.quota_threshold_percent // 100
+        return ServiceDecision(
+            service.rating_group,
+            service.service_identifier,
+            Outcome.SUCCESS,
+            granted=amounts_of(mapping.unit, allocation.units),
+            validity_time_s=validity_s,
+            final_unit_action=FinalUnitAction.TERMINATE if allocation.limited else None,
+            quota_threshold=threshold or None,
+        )
+
+    def _commit(
+        self,
+        ctx: _Context,
+        reservation: Reservation,
+        used: UnitAmounts,
+        now: datetime,
+        partial: bool,
+    ) -> None:
+        """Post the used units (however many) and release the rest of the hold."""
+        mapping = ServiceMapping(reservation.charging_class, RatedUnit(reservation.unit))
+        units = max(0, used.amount_in(mapping.unit) or 0)
+        self._release(ctx, reservation, ReservationState.COMMITTED, now, "network", units)
+        if units == 0:
+            return
+        rate = self._rate(ctx, mapping, now)
+        allocation = allocate(units, self._sources(ctx, mapping), rate, must_cover=True)
+        service = ServiceRequest(reservation.rating_group, reservation.service_identifier)
+        self._debit(ctx, allocation, mapping, service, units, partial)
+
+    def _release(
+        self,
+        ctx: _Context,
+        reservation: Reservation,
+        state: ReservationState,
+        now: datetime,
+        ended_by: str,
+        used_units: int = 0,
+    ) -> None:
+        charging = ctx.ledger.uow.charging
+        if not charging.end_reservation(reservation.id, state, used_units, now, ended_by):
+            return
+        for balance_type, amount in charging.holds_of(reservation.id).items():
+            ctx.holds[balance_type] = ctx.holds.get(balance_type, 0) - amount
+
+    def _debit(
+        self,
+        ctx: _Context,
+        allocation: Allocation,
+        mapping: ServiceMapping,
+        service: ServiceRequest,
+        units: int,
+        partial: bool,
+    ) -> None:
+        """Take the allocation from the buckets and write the CHARGE EDR."""
+        ledger, w = ctx.ledger, ctx.w
+        before = totals(w.buckets)
+        changes: list[BucketChange] = []
+        for balance_type, amount in allocation.takes:
+            # The allocation already respected each balance's floor and other holds.
+            planned = plan_debit(w.buckets, balance_type, amount, ledger.now, None)
+            assert planned is not None
+            changes += planned
+        ids = ledger.apply(w, changes)
+        detail: dict[str, object] = {
+            "buckets": encode_movements(changes, ids),
+            "charging_class": mapping.charging_class,
+            "units": units,
+        }
+        if allocation.shortfall_minor:
+            detail["shortfall_minor"] = allocation.shortfall_minor
+        ledger.edr(
+            w,
+            EdrType.CHARGE,
+            before,
+            {bt for bt, _ in allocation.takes},
+            detail,
+            **self._edr_fields(ctx, service, mapping, units, partial),
+        )
+        ledger.save_wallet(w, replace(w.wallet, last_used_at=ledger.now))
+
+    def _edr_fields(
+        self,
+        ctx: _Context,
+        service: ServiceRequest,
+        mapping: ServiceMapping,
+        units: int,
+        partial: bool,
+    ) -> dict[str, Any]:
+        request = ctx.request
+        tags = {"charging_class": mapping.charging_class}
+        if service.rating_group is not None:
+            tags["rating_group"] = str(service.rating_group)
+        if request.calling_party:
+            tags["calling_number"] = request.calling_party[:64]
+        return {
+            "session_id": request.session_id[:64],
+            "called_number": (request.called_party or None) and request.called_party[:64],
+            "duration_s": units if mapping.unit is RatedUnit.SECONDS else None,
+            "partial": partial,
+            "tags": tuple(sorted(tags.items())),
+        }
+
+    # -- balances ----------------------------------------------------------------------------
+
+    def _context(
+        self,
+        uow: UnitOfWork,
+        catalog: Catalog,
+        request: ChargingRequest,
+        wallet_id: int,
+        subscriber_id: int,
+        now: datetime,
+    ) -> _Context:
+        ledger = Ledger(uow, now, Origin(subscriber_id=subscriber_id))
+        w = ledger.load(wallet_id)
+        return _Context(ledger, w, catalog, request, uow.charging.holds_of_wallet(wallet_id))
+
+    def _check_chargeable(self, ctx: _Context) -> ChargingDecision | None:
+        """Deny a wallet that may not be charged; activate or wake it on first chargeable use."""
+        wallet = ctx.w.wallet
+        if wallet.is_expired(ctx.ledger.now):
+            return ChargingDecision(Outcome.END_USER_SERVICE_DENIED, detail="the wallet expired")
+        try:
+            ctx.ledger.require(ctx.w, WalletAction.CHARGE)
+            if wallet.state is WalletState.PRE_USE:
+                ctx.ledger.activate(ctx.w)
+            else:
+                ctx.ledger.wake(ctx.w)
+        except DomainError as error:
+            return ChargingDecision(Outcome.END_USER_SERVICE_DENIED, detail=error.detail)
+        return None
+
+    def _rate(self, ctx: _Context, mapping: ServiceMapping, now: datetime) -> Rate | None:
+        plan = ctx.plan
+        if plan is None:
+            return None
+        destination = normalise_number(ctx.request.called_party or "")
+        chain = class_chain(mapping.charging_class, ctx.catalog.parents)
+        return select_rate(plan, chain, destination, ctx.request.event_time.astimezone(self._zone))
+
+    def _sources(self, ctx: _Context, mapping: ServiceMapping) -> list[BalanceSource]:
+        """Balances in consumption order: free units (most specific class first), then cash."""
+        chain = class_chain(mapping.charging_class, ctx.catalog.parents)
+        order = ctx.catalog.scoped_balance_types(chain)
+        cash = ctx.cash_balance_type
+        if cash is not None and cash not in order:
+            order.append(cash)
+        sources = []
+        for balance_type in order:
+            balance = ctx.w.balances.get(balance_type)
+            unit, currency = ctx.catalog.balance_units.get(balance_type, (None, None))
+            if balance is None or unit is None:
+                continue
+            native = unit is NATIVE_UNITS[mapping.unit]
+            if not native and (
+                unit is not UnitOfMeasure.MONEY or currency != ctx.w.wallet.currency
+            ):
+                continue
+            held = available_value(of_type(ctx.w.buckets, balance_type), ctx.ledger.now)
+            available = held - ctx.holds.get(balance_type, 0)
+            sources.append(BalanceSource(balance_type, native, available, balance.floor))
+        return sources
+
+    def _cash_room(self, ctx: _Context) -> int:
+        cash = ctx.cash_balance_type
+        balance = None if cash is None else ctx.w.balances.get(cash)
+        if cash is None or balance is None:
+            return 0
+        held = available_value(of_type(ctx.w.buckets, cash), ctx.ledger.now)
+        room = BalanceSource(cash, False, held - ctx.holds.get(cash, 0), balance.floor).spendable
+        return held if room is None else room
+
+    # -- supervision ---------------------------------------------------------------------------
+
+    def expire(self, uow: UnitOfWork, limit: int = SWEEP_ROWS_MAX) -> int:
+        """Release reservations past their expiry and close idle sessions, oldest first."""
+        now = self.clock.now()
+        charging = uow.charging
+        ended = 0
+        for session in charging.expired_sessions(now, limit):
+            for reservation in charging.open_reservations_of_session(session.session_id):
+                ended += charging.end_reservation(
+                    reservation.id, ReservationState.EXPIRED, 0, now, "session timeout"
+                )
+            charging.touch_session(session.session_id, SessionState.CLOSED, now, now)
+        for reservation in charging.expired_reservations(now, limit):
+            ended += charging.end_reservation(
+                reservation.id, ReservationState.EXPIRED, 0, now, "validity timeout"
+            )
+        retention = timedelta(seconds=self.settings.answer_retention_s)
+        charging.delete_answers_before(now - retention)
+        return ended
+
+
+def _resolve(uow: UnitOfWork, request: ChargingRequest) -> tuple[int, int] | None:
+    """(subscriber id, primary wallet id) for the first identity that names a subscriber."""
+    for _kind, value in request.identities:
+        for candidate in dict.fromkeys((value, value.lstrip("+"))):
+            for resource in uow.casm.find_resource(None, candidate):
+                for link in uow.wallets.links_of_subscriber(resource.subscriber_id):
+                    if link.wallet_type is WalletType.PRIMARY:
+                        return resource.subscriber_id, link.wallet_id
+    return None
+
+
+def _reservation_for(
+    reservations: list[Reservation], service: ServiceRequest
+) -> Reservation | None:
+    for reservation in reservations:
+        if (reservation.rating_group, reservation.service_identifier) == (
+            service.rating_group,
+            service.service_identifier,
+        ):
+            return reservation
+    for reservation in reservations:
+        if reservation.rating_group == service.rating_group:
+            return reservation
+    return None
+
+
+def _service(
+    service: ServiceRequest, outcome: Outcome, granted: UnitAmounts | None = None
+) -> ServiceDecision:
+    return ServiceDecision(service.rating_group, service.service_identifier, outcome, granted)
+
+
+def _service_denied(service: ServiceRequest, denied: ChargingDecision) -> ServiceDecision:
+    return _service(service, denied.outcome)
+
+
+# -- stored answers ----------------------------------------------------------------------------
+
+
+def decision_to_json(decision: ChargingDecision) -> str:
+    return json.dumps(asdict(decision), separators=(",", ":"))
+
+
+def decision_from_json(text: str) -> ChargingDecision:
+    raw = json.loads(text)
+    services = tuple(
+        ServiceDecision(
+            rating_group=s["rating_group"],
+            service_identifier=s["service_identifier"],
+            outcome=Outcome(s["outcome"]),
+            granted=None if s["granted"] is None else UnitAmounts(**s["granted"]),
+            validity_time_s=s["validity_time_s"],
+            final_unit_action=(
+                None if s["final_unit_action"] is None else FinalUnitAction(s["final_unit_action"])
+            ),
+            quota_threshold=s["quota_threshold"],
+        )
+        for s in raw["services"]
+    )
+    return ChargingDecision(
+        Outcome(raw["outcome"]),
+        services,
+        raw["balance_minor"],
+        raw["cost_minor"],
+        raw["detail"],
+    )

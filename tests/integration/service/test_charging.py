@@ -1,0 +1,355 @@
+"""The charging engine on SQLite and PostgreSQL: sessions, reservations, events, expiry."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import pytest
+
+from ocs.bootstrap import Services
+from ocs.core.charging import (
+    ChargingDecision,
+    ChargingRequest,
+    FinalUnitAction,
+    IdentityType,
+    Outcome,
+    RequestedAction,
+    RequestType,
+    ServiceRequest,
+    UnitAmounts,
+)
+from ocs.core.configuration import ConfigKind
+from ocs.core.edr import EdrQuery, EdrType
+from ocs.core.reservations import ReservationState
+from ocs.core.wallets import WalletState
+from ocs.service.actor import Actor
+from ocs.service.casm import AccountInput, CustomerInput, ResourceInput, SubscriberInput
+from ocs.service.charging import ChargingEngine, ChargingSettings
+from ocs.service.group_commit import GroupCommitter
+from ocs.service.wallet_ledger import WalletInput
+from ocs.service.wallets import WalletService, WalletUpdate
+from tests.support.catalog import PROVIDER, load_basics
+from tests.support.clock import FakeClock
+
+MB = 1_000_000
+DATA_RG = 10
+VOICE_RG = 20
+SMS_RG = 30
+
+RATING: tuple[tuple[ConfigKind, dict[str, object]], ...] = (
+    (ConfigKind.CHARGING_CLASS, {"code": "ALL", "name": "All"}),
+    (ConfigKind.CHARGING_CLASS, {"code": "DATA", "name": "Data", "parent": "ALL"}),
+    (ConfigKind.CHARGING_CLASS, {"code": "VOICE", "name": "Voice", "parent": "ALL"}),
+    (ConfigKind.CHARGING_CLASS, {"code": "SMS", "name": "SMS", "parent": "ALL"}),
+    (ConfigKind.TARIFF_PLAN, {"code": "STD", "name": "Standard", "currency": "EUR"}),
+    (ConfigKind.TARIFF_RATE, {"code": "DATA-1", "name": "Data", "tariff_plan": "STD",
+                              "charging_class": "DATA", "unit": "OCTETS", "price": 2,
+                              "unit_size": MB, "rounding_unit": MB}),
+    (ConfigKind.TARIFF_RATE, {"code": "VOICE-1", "name": "Voice", "tariff_plan": "STD",
+                              "charging_class": "VOICE", "unit": "SECONDS", "price": 10,
+                              "unit_size": 60, "rounding_unit": 60}),
+    (ConfigKind.TARIFF_RATE, {"code": "VOICE-NL", "name": "Voice NL", "tariff_plan": "STD",
+                              "charging_class": "VOICE", "destination_prefix": "31",
+                              "unit": "SECONDS", "price": 6, "unit_size": 60,
+                              "rounding_unit": 60}),
+    (ConfigKind.TARIFF_RATE, {"code": "SMS-1", "name": "SMS", "tariff_plan": "STD",
+                              "charging_class": "SMS", "unit": "EVENTS", "price": 5,
+                              "unit_size": 1, "rounding_unit": 1}),
+    (ConfigKind.RATING_GROUP, {"code": "RG10", "name": "Internet", "rating_group": DATA_RG,
+                               "charging_class": "DATA", "unit": "OCTETS"}),
+    (ConfigKind.RATING_GROUP, {"code": "RG20", "name": "Voice", "rating_group": VOICE_RG,
+                               "charging_class": "VOICE", "unit": "SECONDS"}),
+    (ConfigKind.RATING_GROUP, {"code": "RG30", "name": "SMS", "rating_group": SMS_RG,
+                               "charging_class": "SMS", "unit": "EVENTS"}),
+    (ConfigKind.BALANCE_TYPE, {"code": "CASH", "name": "Cash", "unit": "MONEY",
+                               "currency": "EUR"}),
+    (ConfigKind.BALANCE_TYPE, {"code": "FREE-DATA", "name": "Free data", "unit": "OCTETS"}),
+    (ConfigKind.BALANCE_TYPE_CLASS, {"code": "FREE-DATA-ALL", "name": "Free data",
+                                     "balance_type": "FREE-DATA", "charging_class": "DATA"}),
+    (ConfigKind.PRODUCT_TYPE, {"code": "PRE", "name": "Prepaid", "service_provider": PROVIDER,
+                               "currency": "EUR", "tariff_plan": "STD",
+                               "default_balance_type": "CASH", "max_concurrent_accesses": 2}),
+)  # fmt: skip
+
+
+@dataclass
+class World:
+    services: Services
+    wallets: WalletService
+    engine: ChargingEngine
+    clock: FakeClock
+    admin: Actor
+    wallet_id: int
+    sessions: int = 0
+
+    def process(self, request: ChargingRequest) -> ChargingDecision:
+        with self.services.store.transaction() as uow:
+            return self.engine.process(uow, request)
+
+    def balance(self, balance_type: str = "CASH") -> int:
+        view = self.wallets.get_wallet(self.admin, self.wallet_id)
+        return next(b.total_value for b in view.balances if b.balance_type == balance_type)
+
+    def request(
+        self,
+        kind: RequestType,
+        number: int,
+        *services: ServiceRequest,
+        session: str = "s1",
+        msisdn: str = "31600000001",
+        action: RequestedAction | None = None,
+        called: str | None = None,
+    ) -> ChargingRequest:
+        return ChargingRequest(
+            session_id=session,
+            request_number=number,
+            request_type=kind,
+            identities=((IdentityType.E164, msisdn),),
+            event_time=self.clock.now(),
+            services=services,
+            requested_action=action,
+            called_party=called,
+        )
+
+
+def _provision(services: Services, admin: Actor, msisdn: str) -> int:
+    view = services.casm.create_subscriber(
+        admin,
+        SubscriberInput(
+            msisdn,
+            account_id=_account(services, admin),
+            resources=(ResourceInput("MSISDN", msisdn),),
+        ),
+    )
+    wallets = WalletService(services.store, services.clock)
+    created = wallets.create_wallet(
+        admin, view.subscriber.id, "PRIMARY", WalletInput(product_type="PRE")
+    )
+    return created.wallet.id
+
+
+def _account(services: Services, admin: Actor) -> int:
+    customers = services.casm.search_customers(admin, "charging")
+    if customers:
+        return services.casm.list_accounts(admin, customers[0].id)[0].id
+    customer = services.casm.create_customer(
+        admin, CustomerInput(name="Charging Test", service_provider=PROVIDER)
+    )
+    return services.casm.create_account(
+        admin, AccountInput(customer_id=customer.id, account_type="PAYER")
+    ).id
+
+
+@pytest.fixture
+def world(services: Services, admin: Actor, clock: FakeClock) -> World:
+    load_basics(services, admin)
+    for kind, payload in RATING:
+        services.configuration.create(admin, kind, payload)
+    wallet_id = _provision(services, admin, "31600000001")
+    wallets = WalletService(services.store, clock)
+    wallets.top_up(admin, wallet_id, "CASH", 100)  # 1.00 EUR
+    engine = ChargingEngine(clock, ChargingSettings(validity_time_s=600, session_timeout_s=900))
+    return World(services, wallets, engine, clock, admin, wallet_id)
+
+
+def _data(requested: int | None = None, used: int | None = None) -> ServiceRequest:
+    return ServiceRequest(
+        DATA_RG,
+        requested=None if requested is None else UnitAmounts(total_octets=requested),
+        used=None if used is None else UnitAmounts(total_octets=used),
+    )
+
+
+def _edr_sum_matches(world: World) -> None:
+    with world.services.store.transaction() as uow:
+        sums = uow.edrs.delta_sums(world.wallet_id)
+    view = world.wallets.get_wallet(world.admin, world.wallet_id)
+    for balance in view.balances:
+        assert sums.get(balance.balance_type, 0) == balance.total_value, balance.balance_type
+
+
+def test_session_reserves_commits_and_releases(world: World) -> None:
+    first = world.process(world.request(RequestType.INITIAL, 0, _data(requested=10 * MB)))
+    assert first.outcome is Outcome.SUCCESS
+    granted = first.services[0]
+    assert granted.granted == UnitAmounts(total_octets=10 * MB)
+    assert (granted.validity_time_s, granted.final_unit_action) == (600, None)
+    assert granted.quota_threshold == 2 * MB
+    assert world.balance() == 100  # a reservation holds, it does not take
+
+    update = world.process(world.request(RequestType.UPDATE, 1, _data(10 * MB, used=3 * MB)))
+    assert update.outcome is Outcome.SUCCESS
+    assert world.balance() == 94  # 3 MB at 2 cents
+
+    end = world.process(world.request(RequestType.TERMINATION, 2, _data(used=MB + 1)))
+    assert end.outcome is Outcome.SUCCESS
+    assert world.balance() == 90  # started MB rounding: 2 MB for MB + 1 octets
+    with world.services.store.transaction() as uow:
+        assert uow.charging.holds_of_wallet(world.wallet_id) == {}
+        reservations = uow.charging.list_reservations(world.wallet_id, 10)
+    assert {r.state for r in reservations} == {ReservationState.COMMITTED}
+    assert sorted(r.used_units for r in reservations) == [MB + 1, 3 * MB]
+    _edr_sum_matches(world)
+
+
+def test_first_use_activates_a_pre_use_wallet(world: World) -> None:
+    view = world.wallets.get_wallet(world.admin, world.wallet_id)
+    assert view.wallet.state is WalletState.PRE_USE
+    world.process(world.request(RequestType.INITIAL, 0, _data(requested=MB)))
+    assert world.wallets.get_wallet(world.admin, world.wallet_id).wallet.state is (
+        WalletState.ACTIVE
+    )
+
+
+def test_retransmission_gets_the_first_answer_and_charges_once(world: World) -> None:
+    world.process(world.request(RequestType.INITIAL, 0, _data(requested=10 * MB)))
+    update = world.request(RequestType.UPDATE, 1, _data(10 * MB, used=5 * MB))
+    first = world.process(update)
+    again = world.process(update)
+    assert again == first
+    assert world.balance() == 90
+    _edr_sum_matches(world)
+
+
+def test_prepaid_grant_is_limited_and_then_refused(world: World) -> None:
+    first = world.process(world.request(RequestType.INITIAL, 0, _data(requested=80 * MB)))
+    service = first.services[0]
+    assert service.granted == UnitAmounts(total_octets=50 * MB)  # 1.00 EUR at 2 cents per MB
+    assert service.final_unit_action is FinalUnitAction.TERMINATE
+    other = world.process(world.request(RequestType.INITIAL, 0, _data(requested=MB), session="s2"))
+    assert other.outcome is Outcome.CREDIT_LIMIT_REACHED  # all cash is held by s1
+    assert other.services[0].outcome is Outcome.CREDIT_LIMIT_REACHED
+
+
+def test_used_units_beyond_the_grant_never_take_prepaid_below_zero(world: World) -> None:
+    world.process(world.request(RequestType.INITIAL, 0, _data(requested=50 * MB)))
+    world.process(world.request(RequestType.TERMINATION, 1, _data(used=70 * MB)))
+    assert world.balance() == 0
+    with world.services.store.transaction() as uow:
+        page = uow.edrs.delta_sums(world.wallet_id)
+    assert page["CASH"] == 0
+    _edr_sum_matches(world)
+
+
+def test_free_units_are_consumed_before_cash(world: World) -> None:
+    world.wallets.top_up(world.admin, world.wallet_id, "FREE-DATA", 4 * MB)
+    world.process(world.request(RequestType.INITIAL, 0, _data(requested=10 * MB)))
+    world.process(world.request(RequestType.TERMINATION, 1, _data(used=6 * MB)))
+    assert world.balance("FREE-DATA") == 0
+    assert world.balance() == 96
+    _edr_sum_matches(world)
+
+
+def test_unknown_user_session_and_rating_group(world: World) -> None:
+    unknown = world.process(
+        world.request(RequestType.INITIAL, 0, _data(requested=MB), msisdn="999")
+    )
+    assert unknown.outcome is Outcome.USER_UNKNOWN
+    lost = world.process(world.request(RequestType.UPDATE, 1, _data(MB, used=MB), session="zz"))
+    assert lost.outcome is Outcome.UNKNOWN_SESSION
+    odd = world.process(
+        world.request(
+            RequestType.INITIAL, 0, ServiceRequest(99, requested=UnitAmounts()), session="s3"
+        )
+    )
+    assert odd.outcome is Outcome.RATING_FAILED
+    assert world.balance() == 100
+
+
+def test_several_rating_groups_in_one_request(world: World) -> None:
+    voice = ServiceRequest(VOICE_RG, requested=UnitAmounts(time_s=120))
+    decision = world.process(
+        world.request(RequestType.INITIAL, 0, _data(requested=MB), voice, called="+3120555")
+    )
+    assert [s.outcome for s in decision.services] == [Outcome.SUCCESS, Outcome.SUCCESS]
+    voice_used = ServiceRequest(VOICE_RG, used=UnitAmounts(time_s=61))
+    world.process(world.request(RequestType.TERMINATION, 1, _data(used=MB), voice_used,
+                                called="+3120555"))  # fmt: skip
+    assert world.balance() == 100 - 2 - 12  # 1 MB data, 2 started minutes at the NL rate
+
+
+def test_maximum_concurrent_accesses(world: World) -> None:
+    for session in ("a", "b"):
+        ok = world.process(world.request(RequestType.INITIAL, 0, _data(requested=MB),
+                                         session=session))  # fmt: skip
+        assert ok.outcome is Outcome.SUCCESS
+    third = world.process(world.request(RequestType.INITIAL, 0, _data(requested=MB), session="c"))
+    assert third.outcome is Outcome.END_USER_SERVICE_DENIED
+    assert "maximum concurrent accesses (2)" in (third.detail or "")
+
+
+def test_reservations_expire_and_release_their_hold(world: World) -> None:
+    world.process(world.request(RequestType.INITIAL, 0, _data(requested=50 * MB)))
+    world.clock.advance(600 + 61)
+    with world.services.store.transaction() as uow:
+        assert world.engine.expire(uow) == 1
+        assert uow.charging.holds_of_wallet(world.wallet_id) == {}
+    again = world.process(world.request(RequestType.INITIAL, 0, _data(MB), session="s2"))
+    assert again.outcome is Outcome.SUCCESS
+    assert world.balance() == 100
+
+
+def test_events_debit_refund_check_and_price(world: World) -> None:
+    sms = ServiceRequest(SMS_RG, requested=UnitAmounts(service_specific_units=2))
+    debit = world.process(world.request(RequestType.EVENT, 0, sms, session="e1",
+                                        action=RequestedAction.DIRECT_DEBITING))  # fmt: skip
+    assert debit.outcome is Outcome.SUCCESS
+    assert world.balance() == 90
+    price = world.process(world.request(RequestType.EVENT, 0, sms, session="e2",
+                                        action=RequestedAction.PRICE_ENQUIRY))  # fmt: skip
+    assert (price.outcome, price.cost_minor) == (Outcome.SUCCESS, 10)
+    refund = world.process(world.request(RequestType.EVENT, 0, sms, session="e3",
+                                         action=RequestedAction.REFUND_ACCOUNT))  # fmt: skip
+    assert refund.outcome is Outcome.SUCCESS
+    assert world.balance() == 100
+    check = world.process(world.request(RequestType.EVENT, 0, session="e4",
+                                        action=RequestedAction.CHECK_BALANCE))  # fmt: skip
+    assert check.balance_minor == 100
+    too_many = ServiceRequest(SMS_RG, requested=UnitAmounts(service_specific_units=21))
+    refused = world.process(world.request(RequestType.EVENT, 0, too_many, session="e5",
+                                          action=RequestedAction.DIRECT_DEBITING))  # fmt: skip
+    assert refused.outcome is Outcome.CREDIT_LIMIT_REACHED
+    assert world.balance() == 100
+    with world.services.store.transaction() as uow:
+        types = [e.type for e in uow.edrs.search(_query(world.wallet_id), [world.wallet_id])[0]]
+    assert types.count(EdrType.CHARGE) == 1
+    assert types.count(EdrType.REFUND) == 1
+    _edr_sum_matches(world)
+
+
+def _query(wallet_id: int) -> EdrQuery:
+    return EdrQuery(wallet_id=wallet_id, page_size=100)
+
+
+def test_concurrent_sessions_on_one_prepaid_wallet_never_overspend(world: World) -> None:
+    world.wallets.update_wallet(
+        world.admin, world.wallet_id, WalletUpdate(max_concurrent_accesses=50)
+    )
+    committer: GroupCommitter[ChargingRequest, ChargingDecision] = GroupCommitter(
+        world.services.store, world.engine.process
+    )
+    committer.start()
+
+    async def session(n: int) -> list[ChargingDecision]:
+        name = f"c{n}"
+        initial = world.request(RequestType.INITIAL, 0, _data(requested=20 * MB), session=name)
+        first = await committer.submit(initial)
+        final = world.request(RequestType.TERMINATION, 1, _data(used=30 * MB), session=name)
+        last = await committer.submit(final)
+        return [first, last]
+
+    async def run() -> list[list[ChargingDecision]]:
+        return await asyncio.gather(*(session(n) for n in range(12)))
+
+    try:
+        results = asyncio.run(run())
+    finally:
+        committer.stop()
+    granted = [first for first, _ in results if first.outcome is Outcome.SUCCESS]
+    refused = [first for first, _ in results if first.outcome is Outcome.CREDIT_LIMIT_REACHED]
+    # 1.00 EUR buys 50 MB: two 20 MB grants and one 10 MB grant, then nothing is left to hold.
+    assert len(granted) == 3
+    assert len(refused) == 9
+    assert world.balance() == 0  # each session used more than granted, yet never below zero
+    _edr_sum_matches(world)
