@@ -33,7 +33,7 @@ from ocs.core.charging import (
 )
 from ocs.core.configuration import ConfigKind, Record, UnitOfMeasure
 from ocs.core.edr import EdrType, encode_movements
-from ocs.core.errors import DomainError
+from ocs.core.errors import DomainError, not_found
 from ocs.core.rating import (
     Rate,
     RatedUnit,
@@ -50,6 +50,7 @@ from ocs.core.reservations import (
     Reservation,
     ReservationState,
     SessionState,
+    check_open,
 )
 from ocs.core.wallets import (
     BucketChange,
@@ -460,11 +461,12 @@ class ChargingEngine:
         used: UnitAmounts,
         now: datetime,
         partial: bool,
+        ended_by: str = "network",
     ) -> None:
         """Post the used units (however many) and release the rest of the hold."""
         mapping = ServiceMapping(reservation.charging_class, RatedUnit(reservation.unit))
         units = max(0, used.amount_in(mapping.unit) or 0)
-        self._release(ctx, reservation, ReservationState.COMMITTED, now, "network", units)
+        self._release(ctx, reservation, ReservationState.COMMITTED, now, ended_by, units)
         if units == 0:
             return
         rate = self._rate(ctx, mapping, now)
@@ -614,6 +616,42 @@ class ChargingEngine:
         held = available_value(of_type(ctx.w.buckets, cash), ctx.ledger.now)
         room = BalanceSource(cash, False, held - ctx.holds.get(cash, 0), balance.floor).spendable
         return held if room is None else room
+
+    # -- operator actions ----------------------------------------------------------------------
+
+    def resolve_by_operator(
+        self, ledger: Ledger, reservation_id: int, outcome: ReservationState
+    ) -> Reservation:
+        """Commit (charge everything it holds units for), revoke or delete an open reservation.
+        Each action writes an EDR; a reservation that already ended is refused."""
+        uow = ledger.uow
+        reservation = uow.charging.get_reservation(reservation_id)
+        if reservation is None:
+            raise not_found("reservation", reservation_id)
+        check_open(reservation)
+        session = uow.charging.get_session(reservation.session_id)
+        request = ChargingRequest(
+            session_id=reservation.session_id,
+            request_number=-1,
+            request_type=RequestType.UPDATE,
+            identities=(),
+            event_time=ledger.now,
+            calling_party=None if session is None else session.calling_party,
+            called_party=None if session is None else session.called_party,
+        )
+        catalog = self.catalog(uow, ledger.now)
+        w = ledger.load(reservation.wallet_id)
+        ctx = _Context(ledger, w, catalog, request, uow.charging.holds_of_wallet(w.wallet.id))
+        if outcome is ReservationState.COMMITTED:
+            used = amounts_of(RatedUnit(reservation.unit), reservation.granted_units)
+            self._commit(ctx, reservation, used, ledger.now, partial=False, ended_by="operator")
+        else:
+            self._release(ctx, reservation, outcome, ledger.now, "operator")
+            detail = {"reservation": reservation_id, "action": outcome.value}
+            ledger.edr(w, EdrType.RESERVATION, {}, (), detail, session_id=request.session_id[:64])
+        ended = uow.charging.get_reservation(reservation_id)
+        assert ended is not None
+        return ended
 
     # -- supervision ---------------------------------------------------------------------------
 

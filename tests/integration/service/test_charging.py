@@ -21,12 +21,14 @@ from ocs.core.charging import (
 )
 from ocs.core.configuration import ConfigKind
 from ocs.core.edr import EdrQuery, EdrType
+from ocs.core.errors import DomainError, ProblemKind
 from ocs.core.reservations import ReservationState
 from ocs.core.wallets import WalletState
 from ocs.service.actor import Actor
 from ocs.service.casm import AccountInput, CustomerInput, ResourceInput, SubscriberInput
 from ocs.service.charging import ChargingEngine, ChargingSettings
 from ocs.service.group_commit import GroupCommitter
+from ocs.service.reservations import ReservationService
 from ocs.service.wallet_ledger import WalletInput
 from ocs.service.wallets import WalletService, WalletUpdate
 from tests.support.catalog import PROVIDER, load_basics
@@ -352,4 +354,36 @@ def test_concurrent_sessions_on_one_prepaid_wallet_never_overspend(world: World)
     assert len(granted) == 3
     assert len(refused) == 9
     assert world.balance() == 0  # each session used more than granted, yet never below zero
+    _edr_sum_matches(world)
+
+
+def test_operator_commits_revokes_and_deletes_reservations(world: World) -> None:
+    service = ReservationService(world.services.store, world.clock, world.engine)
+    for session in ("a", "b"):
+        world.process(world.request(RequestType.INITIAL, 0, _data(requested=10 * MB),
+                                    session=session))  # fmt: skip
+    balances = {b.balance_type: b for b in service.balances(world.admin, world.wallet_id)}
+    assert (balances["CASH"].total, balances["CASH"].reserved, balances["CASH"].available) == (
+        100, 40, 60,
+    )  # fmt: skip
+    views = service.reservations(world.admin, world.wallet_id)
+    assert [v.holds for v in views] == [{"CASH": 20}, {"CASH": 20}]
+    first, second = sorted(v.reservation.id for v in views)
+    committed = service.act(world.admin.with_reason("customer asked"), first, "commit")
+    assert committed.reservation.state is ReservationState.COMMITTED
+    assert committed.reservation.ended_by == "operator"
+    assert world.balance() == 80
+    deleted = service.act(world.admin, second, "delete")
+    assert deleted.reservation.state is ReservationState.DELETED
+    assert world.balance() == 80
+    with pytest.raises(DomainError) as again:
+        service.act(world.admin, second, "revoke")
+    assert (again.value.kind, again.value.field) == (ProblemKind.CONFLICT, "reservation_id")
+    assert "already ended: DELETED" in again.value.detail
+    with world.services.store.transaction() as uow:
+        edrs = uow.edrs.search(_query(world.wallet_id), [world.wallet_id])[0]
+    by_type = {e.type: e for e in edrs}
+    charge = by_type[EdrType.CHARGE]
+    assert (charge.operator, charge.change_reason) == ("tester", "customer asked")
+    assert by_type[EdrType.RESERVATION].detail == {"reservation": second, "action": "DELETED"}
     _edr_sum_matches(world)
