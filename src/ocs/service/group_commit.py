@@ -13,25 +13,25 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, TypeVar
 
 from ocs.core.errors import DomainError, ProblemKind
 from ocs.service.ports import Store, UnitOfWork
 
-Item = TypeVar("Item")
 Result = TypeVar("Result")
+Job = Callable[[UnitOfWork], Any]
 
 
-class Overloaded(DomainError):
+class OverloadedError(DomainError):
     def __init__(self, queue_max: int) -> None:
         super().__init__(ProblemKind.OVERLOADED, f"more than {queue_max} requests are waiting")
 
 
 @dataclass
-class _Pending(Generic[Item, Result]):
-    item: Item
+class _Pending:
+    job: Job
     loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[Result]
+    future: asyncio.Future[Any]
 
 
 @dataclass
@@ -41,20 +41,20 @@ class BatchStats:
     failed_batches: int = 0
 
 
-class GroupCommitter(Generic[Item, Result]):
+class GroupCommitter:
+    """Runs submitted jobs, each a function of the unit of work, on one writer thread."""
+
     def __init__(
         self,
         store: Store,
-        process: Callable[[UnitOfWork, Item], Result],
         batch_items_max: int = 256,
         queue_items_max: int = 10_000,
         name: str = "group-commit",
     ) -> None:
         self._store = store
-        self._process = process
         self._batch_items_max = batch_items_max
         self._queue_items_max = queue_items_max
-        self._queue: queue.Queue[_Pending[Item, Result] | None] = queue.Queue()
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.stats = BatchStats()
 
@@ -71,12 +71,12 @@ class GroupCommitter(Generic[Item, Result]):
     def waiting(self) -> int:
         return self._queue.qsize()
 
-    async def submit(self, item: Item) -> Result:
+    async def submit(self, job: Callable[[UnitOfWork], Result]) -> Result:
         if self._queue.qsize() >= self._queue_items_max:
-            raise Overloaded(self._queue_items_max)
+            raise OverloadedError(self._queue_items_max)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Result] = loop.create_future()
-        self._queue.put(_Pending(item, loop, future))
+        self._queue.put(_Pending(job, loop, future))
         return await future
 
     def _run(self) -> None:
@@ -99,14 +99,14 @@ class GroupCommitter(Generic[Item, Result]):
             if stop:
                 return
 
-    def _write(self, batch: list[_Pending[Item, Result]]) -> None:
-        outcomes: list[tuple[_Pending[Item, Result], Result | None, BaseException | None]] = []
+    def _write(self, batch: list[_Pending]) -> None:
+        outcomes: list[tuple[_Pending, object, BaseException | None]] = []
         try:
             with self._store.transaction() as uow:
                 for pending in batch:
                     try:
                         with uow.savepoint():
-                            outcomes.append((pending, self._process(uow, pending.item), None))
+                            outcomes.append((pending, pending.job(uow), None))
                     except Exception as exc:  # one bad item must not sink the batch
                         outcomes.append((pending, None, exc))
         except Exception as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 
 import pytest
 
@@ -328,17 +329,15 @@ def test_concurrent_sessions_on_one_prepaid_wallet_never_overspend(world: World)
     world.wallets.update_wallet(
         world.admin, world.wallet_id, WalletUpdate(max_concurrent_accesses=50)
     )
-    committer: GroupCommitter[ChargingRequest, ChargingDecision] = GroupCommitter(
-        world.services.store, world.engine.process
-    )
+    committer = GroupCommitter(world.services.store)
     committer.start()
 
     async def session(n: int) -> list[ChargingDecision]:
         name = f"c{n}"
         initial = world.request(RequestType.INITIAL, 0, _data(requested=20 * MB), session=name)
-        first = await committer.submit(initial)
+        first = await committer.submit(partial(world.engine.process, request=initial))
         final = world.request(RequestType.TERMINATION, 1, _data(used=30 * MB), session=name)
-        last = await committer.submit(final)
+        last = await committer.submit(partial(world.engine.process, request=final))
         return [first, last]
 
     async def run() -> list[list[ChargingDecision]]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import pytest
 
 from ocs.bootstrap import Services
-from ocs.service.group_commit import GroupCommitter, Overloaded
+from ocs.service.group_commit import GroupCommitter, OverloadedError
 from ocs.service.ports import UnitOfWork
 
 
@@ -18,12 +19,13 @@ def _write(uow: UnitOfWork, key: str) -> str:
     return key
 
 
-async def _submit_all(committer: GroupCommitter[str, str], keys: list[str]) -> list[object]:
-    return await asyncio.gather(*(committer.submit(k) for k in keys), return_exceptions=True)
+async def _submit_all(committer: GroupCommitter, keys: list[str]) -> list[object]:
+    jobs = (committer.submit(partial(_write, key=k)) for k in keys)
+    return await asyncio.gather(*jobs, return_exceptions=True)
 
 
 def test_concurrent_requests_share_transactions_and_fail_alone(services: Services) -> None:
-    committer: GroupCommitter[str, str] = GroupCommitter(services.store, _write)
+    committer = GroupCommitter(services.store)
     committer.start()
     keys = [f"k{i}" for i in range(200)] + ["bad-1"]
     try:
@@ -41,10 +43,10 @@ def test_concurrent_requests_share_transactions_and_fail_alone(services: Service
 
 
 def test_a_full_queue_refuses_at_once(services: Services) -> None:
-    committer: GroupCommitter[str, str] = GroupCommitter(services.store, _write, queue_items_max=0)
+    committer = GroupCommitter(services.store, queue_items_max=0)
 
     async def one() -> str:
-        return await committer.submit("x")
+        return await committer.submit(partial(_write, key="x"))
 
-    with pytest.raises(Overloaded):
+    with pytest.raises(OverloadedError):
         asyncio.run(one())
