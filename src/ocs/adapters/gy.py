@@ -175,9 +175,7 @@ def _party(ccr: Message, definition: d.AvpDef) -> str | None:
     return None
 
 
-def cca_from_decision(
-    ccr: Message, decision: ChargingDecision, origin: Origin, currency: str | None = None
-) -> Message:
+def cca_from_decision(ccr: Message, decision: ChargingDecision, origin: Origin) -> Message:
     cca = make_answer(ccr, origin, RESULT_BY_OUTCOME[decision.outcome])
     if decision.detail and decision.outcome is not Outcome.SUCCESS:
         cca.avps.append(Avp.of(d.ERROR_MESSAGE, decision.detail[:200]))
@@ -191,8 +189,9 @@ def cca_from_decision(
         enough = decision.balance_minor > 0
         result = CHECK_BALANCE_ENOUGH if enough else CHECK_BALANCE_NO_CREDIT
         cca.avps.append(Avp.of(d.CHECK_BALANCE_RESULT, result))
-    if decision.cost_minor is not None and currency in ISO_NUMERIC:
-        cca.avps.append(_cost_information(decision.cost_minor, ISO_NUMERIC[str(currency)]))
+    if decision.cost_minor is not None and decision.currency in ISO_NUMERIC:
+        numeric = ISO_NUMERIC[str(decision.currency)]
+        cca.avps.append(_cost_information(decision.cost_minor, numeric))
     return cca
 
 
@@ -246,13 +245,10 @@ Decide = Callable[[ChargingRequest], Awaitable[ChargingDecision]]
 class GyHandler:
     """The Credit-Control application handler plugged into the Diameter server."""
 
-    def __init__(
-        self, decide: Decide, origin: Origin, now: Callable[[], datetime], currency: str | None
-    ) -> None:
+    def __init__(self, decide: Decide, origin: Origin, now: Callable[[], datetime]) -> None:
         self._decide = decide
         self._origin = origin
         self._now = now
-        self._currency = currency
 
     async def handle(self, request: Message) -> Message:
         try:
@@ -269,4 +265,4 @@ class GyHandler:
             log.warning("charging refused %s: %s", charging_request.session_id, error.detail)
             return make_answer(request, self._origin, ResultCode.UNABLE_TO_COMPLY,
                                error_message=error.detail[:200])  # fmt: skip
-        return cca_from_decision(request, decision, self._origin, self._currency)
+        return cca_from_decision(request, decision, self._origin)

@@ -135,6 +135,7 @@ class ChargingDecision:
     balance_minor: int | None = None
     cost_minor: int | None = None
     detail: str | None = None
+    currency: str | None = None  # of balance_minor and cost_minor
 
 
 def overall_outcome(services: tuple[ServiceDecision, ...], default: Outcome) -> Outcome:

@@ -343,7 +343,9 @@ class ChargingEngine:
         ctx = self._context(uow, catalog, request, wallet_id, subscriber_id, now)
         action = request.requested_action or RequestedAction.DIRECT_DEBITING
         if action is RequestedAction.CHECK_BALANCE:
-            return ChargingDecision(Outcome.SUCCESS, balance_minor=self._cash_room(ctx))
+            return ChargingDecision(
+                Outcome.SUCCESS, balance_minor=self._cash_room(ctx), currency=ctx.w.wallet.currency
+            )
         if action is not RequestedAction.PRICE_ENQUIRY:
             denied = self._check_chargeable(ctx)
             if denied is not None:
@@ -353,7 +355,8 @@ class ChargingEngine:
         cost = None
         if action is RequestedAction.PRICE_ENQUIRY:
             cost = sum(s.granted.money_minor or 0 for s in services if s.granted is not None)
-        return ChargingDecision(outcome, services, cost_minor=cost)
+        currency = None if cost is None or ctx.plan is None else ctx.plan.currency
+        return ChargingDecision(outcome, services, cost_minor=cost, currency=currency)
 
     def _event_service(
         self, ctx: _Context, service: ServiceRequest, action: RequestedAction, now: datetime
@@ -740,4 +743,5 @@ def decision_from_json(text: str) -> ChargingDecision:
         raw["balance_minor"],
         raw["cost_minor"],
         raw["detail"],
+        raw["currency"],
     )

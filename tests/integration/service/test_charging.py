@@ -20,60 +20,24 @@ from ocs.core.charging import (
     ServiceRequest,
     UnitAmounts,
 )
-from ocs.core.configuration import ConfigKind
 from ocs.core.edr import EdrQuery, EdrType
 from ocs.core.errors import DomainError, ProblemKind
 from ocs.core.reservations import ReservationState
 from ocs.core.wallets import WalletState
 from ocs.service.actor import Actor
-from ocs.service.casm import AccountInput, CustomerInput, ResourceInput, SubscriberInput
 from ocs.service.charging import ChargingEngine, ChargingSettings
 from ocs.service.group_commit import GroupCommitter
 from ocs.service.reservations import ReservationService
-from ocs.service.wallet_ledger import WalletInput
 from ocs.service.wallets import WalletService, WalletUpdate
-from tests.support.catalog import PROVIDER, load_basics
+from tests.support.charging import (
+    DATA_RG,
+    MB,
+    SMS_RG,
+    VOICE_RG,
+    load_charging_catalog,
+    provision_subscriber,
+)
 from tests.support.clock import FakeClock
-
-MB = 1_000_000
-DATA_RG = 10
-VOICE_RG = 20
-SMS_RG = 30
-
-RATING: tuple[tuple[ConfigKind, dict[str, object]], ...] = (
-    (ConfigKind.CHARGING_CLASS, {"code": "ALL", "name": "All"}),
-    (ConfigKind.CHARGING_CLASS, {"code": "DATA", "name": "Data", "parent": "ALL"}),
-    (ConfigKind.CHARGING_CLASS, {"code": "VOICE", "name": "Voice", "parent": "ALL"}),
-    (ConfigKind.CHARGING_CLASS, {"code": "SMS", "name": "SMS", "parent": "ALL"}),
-    (ConfigKind.TARIFF_PLAN, {"code": "STD", "name": "Standard", "currency": "EUR"}),
-    (ConfigKind.TARIFF_RATE, {"code": "DATA-1", "name": "Data", "tariff_plan": "STD",
-                              "charging_class": "DATA", "unit": "OCTETS", "price": 2,
-                              "unit_size": MB, "rounding_unit": MB}),
-    (ConfigKind.TARIFF_RATE, {"code": "VOICE-1", "name": "Voice", "tariff_plan": "STD",
-                              "charging_class": "VOICE", "unit": "SECONDS", "price": 10,
-                              "unit_size": 60, "rounding_unit": 60}),
-    (ConfigKind.TARIFF_RATE, {"code": "VOICE-NL", "name": "Voice NL", "tariff_plan": "STD",
-                              "charging_class": "VOICE", "destination_prefix": "31",
-                              "unit": "SECONDS", "price": 6, "unit_size": 60,
-                              "rounding_unit": 60}),
-    (ConfigKind.TARIFF_RATE, {"code": "SMS-1", "name": "SMS", "tariff_plan": "STD",
-                              "charging_class": "SMS", "unit": "EVENTS", "price": 5,
-                              "unit_size": 1, "rounding_unit": 1}),
-    (ConfigKind.RATING_GROUP, {"code": "RG10", "name": "Internet", "rating_group": DATA_RG,
-                               "charging_class": "DATA", "unit": "OCTETS"}),
-    (ConfigKind.RATING_GROUP, {"code": "RG20", "name": "Voice", "rating_group": VOICE_RG,
-                               "charging_class": "VOICE", "unit": "SECONDS"}),
-    (ConfigKind.RATING_GROUP, {"code": "RG30", "name": "SMS", "rating_group": SMS_RG,
-                               "charging_class": "SMS", "unit": "EVENTS"}),
-    (ConfigKind.BALANCE_TYPE, {"code": "CASH", "name": "Cash", "unit": "MONEY",
-                               "currency": "EUR"}),
-    (ConfigKind.BALANCE_TYPE, {"code": "FREE-DATA", "name": "Free data", "unit": "OCTETS"}),
-    (ConfigKind.BALANCE_TYPE_CLASS, {"code": "FREE-DATA-ALL", "name": "Free data",
-                                     "balance_type": "FREE-DATA", "charging_class": "DATA"}),
-    (ConfigKind.PRODUCT_TYPE, {"code": "PRE", "name": "Prepaid", "service_provider": PROVIDER,
-                               "currency": "EUR", "tariff_plan": "STD",
-                               "default_balance_type": "CASH", "max_concurrent_accesses": 2}),
-)  # fmt: skip
 
 
 @dataclass
@@ -116,40 +80,10 @@ class World:
         )
 
 
-def _provision(services: Services, admin: Actor, msisdn: str) -> int:
-    view = services.casm.create_subscriber(
-        admin,
-        SubscriberInput(
-            msisdn,
-            account_id=_account(services, admin),
-            resources=(ResourceInput("MSISDN", msisdn),),
-        ),
-    )
-    wallets = WalletService(services.store, services.clock)
-    created = wallets.create_wallet(
-        admin, view.subscriber.id, "PRIMARY", WalletInput(product_type="PRE")
-    )
-    return created.wallet.id
-
-
-def _account(services: Services, admin: Actor) -> int:
-    customers = services.casm.search_customers(admin, "charging")
-    if customers:
-        return services.casm.list_accounts(admin, customers[0].id)[0].id
-    customer = services.casm.create_customer(
-        admin, CustomerInput(name="Charging Test", service_provider=PROVIDER)
-    )
-    return services.casm.create_account(
-        admin, AccountInput(customer_id=customer.id, account_type="PAYER")
-    ).id
-
-
 @pytest.fixture
 def world(services: Services, admin: Actor, clock: FakeClock) -> World:
-    load_basics(services, admin)
-    for kind, payload in RATING:
-        services.configuration.create(admin, kind, payload)
-    wallet_id = _provision(services, admin, "31600000001")
+    load_charging_catalog(services, admin)
+    wallet_id = provision_subscriber(services, admin, "31600000001")
     wallets = WalletService(services.store, clock)
     wallets.top_up(admin, wallet_id, "CASH", 100)  # 1.00 EUR
     engine = ChargingEngine(clock, ChargingSettings(validity_time_s=600, session_timeout_s=900))

@@ -1,0 +1,110 @@
+"""The running server: REST API and console (uvicorn), the Diameter Gy server and the charging
+writer, in one asyncio process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from functools import partial
+
+import uvicorn
+
+from ocs.adapters.gy import GyHandler
+from ocs.bootstrap import Services
+from ocs.config import Settings
+from ocs.core.charging import ChargingDecision, ChargingRequest
+from ocs.diameter.message import Origin
+from ocs.diameter.peer import AllowedPeer, PeerConfig
+from ocs.diameter.server import DiameterServer, ServerConfig
+from ocs.service.group_commit import GroupCommitter
+
+log = logging.getLogger("ocs")
+RATE_WINDOW_S = 10
+
+
+class ChargingRuntime:
+    """Feeds neutral charging requests to the engine through the group committer."""
+
+    def __init__(self, services: Services, settings: Settings) -> None:
+        self._services = services
+        self._settings = settings
+        self.committer = GroupCommitter(
+            services.store,
+            queue_items_max=settings.charging_queue_requests_max,
+            name="charging-writer",
+        )
+        self._recent: deque[float] = deque(maxlen=100_000)
+
+    def start(self) -> None:
+        self.committer.start()
+
+    def stop(self) -> None:
+        self.committer.stop()
+
+    async def decide(self, request: ChargingRequest) -> ChargingDecision:
+        self._recent.append(time.monotonic())
+        return await self.committer.submit(
+            partial(self._services.charging.process, request=request)
+        )
+
+    def requests_per_second(self) -> float:
+        """Charging requests per second over the last few seconds (for the dashboard)."""
+        horizon = time.monotonic() - RATE_WINDOW_S
+        return sum(1 for t in self._recent if t >= horizon) / RATE_WINDOW_S
+
+    async def sweep_forever(self) -> None:
+        """Expire reservations and idle sessions, through the same writer as charging."""
+        while True:
+            await asyncio.sleep(self._settings.charging_sweep_interval_s)
+            try:
+                await self.committer.submit(self._services.charging.expire)
+            except Exception:  # a failed sweep is retried on the next tick
+                log.exception("reservation expiry sweep failed")
+
+
+def diameter_server(
+    settings: Settings, runtime: ChargingRuntime, services: Services
+) -> DiameterServer:
+    peers = tuple(_allowed_peer(p) for p in settings.diameter_peers)
+    config = ServerConfig(
+        PeerConfig(settings.diameter_origin_host, settings.diameter_origin_realm, peers),
+        listen_host=settings.diameter_host,
+        listen_port=settings.diameter_port,
+    )
+    state_id = int(time.time()) & 0xFFFFFFFF
+    origin = Origin(settings.diameter_origin_host, settings.diameter_origin_realm, state_id)
+    handler = GyHandler(runtime.decide, origin, services.clock.now)
+    return DiameterServer(config, handler, origin_state_id=state_id)
+
+
+def _allowed_peer(text: str) -> AllowedPeer:
+    host, _, realm = text.partition("@")
+    return AllowedPeer(host, realm or None)
+
+
+async def serve(settings: Settings, services: Services) -> None:
+    from ocs.adapters.rest.app import create_app
+
+    runtime = ChargingRuntime(services, settings)
+    runtime.start()
+    app = create_app(services)
+    app.state.charging_runtime = runtime
+    diameter = diameter_server(settings, runtime, services)
+    http = uvicorn.Server(
+        uvicorn.Config(
+            app, host=settings.http_host, port=settings.http_port, log_level=settings.log_level
+        )
+    )
+    await diameter.start()
+    sweeper = asyncio.create_task(runtime.sweep_forever())
+    try:
+        await http.serve()
+    finally:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+        await diameter.stop()
+        runtime.stop()

@@ -1,0 +1,143 @@
+"""Real-time charging end to end: `ocs serve` as a process, a Gy client over TCP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ocs.adapters.gy_client import GyConnection, GyPeer, Mscc, granted_octets, retransmitted
+from ocs.bootstrap import Services, build_services
+from ocs.config import Settings
+from ocs.core.security import Privilege
+from ocs.diameter import dictionary as d
+from ocs.diameter.constants import ResultCode
+from ocs.diameter.message import Message
+from ocs.service.actor import Actor
+from tests.support.charging import DATA_RG, MB, load_charging_catalog, provision_subscriber
+from tests.support.postgres import free_port
+
+pytestmark = pytest.mark.e2e
+PEER = "pgw1.test.local"
+ADMIN = Actor("e2e", frozenset(Privilege))
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    diameter_port: int
+    services: Services
+    wallet_id: int
+    log: Path
+
+    def cash(self) -> int:
+        view = self.services.wallets.get_wallet(ADMIN, self.wallet_id)
+        return next(b.total_value for b in view.balances if b.balance_type == "CASH")
+
+
+def _start(database_url: str, tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
+    http_port, diameter_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "OCS_DATABASE_URL": database_url,
+        "OCS_DATA_DIR": str(tmp_path),
+        "OCS_HTTP_PORT": str(http_port),
+        "OCS_DIAMETER_PORT": str(diameter_port),
+        "OCS_DIAMETER_PEERS": PEER,
+        "OCS_LOG_LEVEL": "warning",
+    }
+    log = tmp_path / f"serve-{diameter_port}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ocs", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{http_port}/health").status_code == 200:
+                return process, diameter_port, log
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"ocs serve did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    services = build_services(Settings(database_url=database_url))
+    load_charging_catalog(services, ADMIN)
+    wallet_id = provision_subscriber(services, ADMIN, "31600000001")
+    services.wallets.top_up(ADMIN, wallet_id, "CASH", 100)
+    process, port, log = _start(database_url, tmp_path)
+    try:
+        yield Server(process, port, services, wallet_id, log)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        services.engine.dispose()
+
+
+async def _session(port: int) -> dict[str, Message]:
+    peer = GyPeer(PEER, "test.local")
+    gy = await GyConnection.open("127.0.0.1", port, peer)
+    try:
+        initial = await gy.ask(peer.ccr("s-1", "INITIAL", 0, "31600000001",
+                                        (Mscc(DATA_RG, requested_octets=10 * MB),)))  # fmt: skip
+        update_request = peer.ccr(
+            "s-1", "UPDATE", 1, "31600000001",
+            (Mscc(DATA_RG, requested_octets=10 * MB, used_octets=3 * MB),),
+        )  # fmt: skip
+        update = await gy.ask(update_request)
+        duplicate = await gy.ask(retransmitted(update_request))
+        final = await gy.ask(peer.ccr("s-1", "TERMINATION", 2, "31600000001",
+                                      (Mscc(DATA_RG, used_octets=2 * MB),)))  # fmt: skip
+        unknown = await gy.ask(peer.ccr("s-2", "INITIAL", 0, "999",
+                                        (Mscc(DATA_RG, request_default=True),)))  # fmt: skip
+        lost = await gy.ask(peer.ccr("s-3", "UPDATE", 1, "31600000001",
+                                     (Mscc(DATA_RG, used_octets=MB),)))  # fmt: skip
+        return {
+            "initial": initial, "update": update, "duplicate": duplicate, "final": final,
+            "unknown": unknown, "lost": lost,
+        }  # fmt: skip
+    finally:
+        await gy.close()
+
+
+def test_a_data_session_over_gy_charges_once(server: Server) -> None:
+    answers = asyncio.run(_session(server.diameter_port))
+    initial, update, duplicate = answers["initial"], answers["update"], answers["duplicate"]
+    assert initial.result_code == ResultCode.SUCCESS
+    assert granted_octets(initial, DATA_RG) == 10 * MB
+    assert initial.int_value(d.CC_REQUEST_NUMBER) == 0
+    assert update.result_code == ResultCode.SUCCESS
+    # The retransmission gets the same answer and is not charged again.
+    assert duplicate.avps == update.avps
+    assert answers["final"].result_code == ResultCode.SUCCESS
+    assert answers["unknown"].result_code == ResultCode.USER_UNKNOWN
+    assert answers["lost"].result_code == ResultCode.UNKNOWN_SESSION_ID
+    assert server.cash() == 90  # 3 MB + 2 MB at 2 cents per MB
+
+
+def test_a_refused_peer_is_logged_by_name(server: Server) -> None:
+    async def attempt() -> str:
+        try:
+            await GyConnection.open("127.0.0.1", server.diameter_port, GyPeer("rogue.test", "t"))
+        except ConnectionError as exc:
+            return str(exc)
+        return "accepted"
+
+    assert asyncio.run(attempt()) == "CER refused with Result-Code 3010"
+    deadline = time.monotonic() + 10
+    while "rogue.test" not in server.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "rogue.test" in server.log.read_text()
