@@ -10,9 +10,15 @@ from sqlalchemy import Engine
 from ocs.adapters.passwords import Argon2Hasher
 from ocs.config import Settings
 from ocs.service.casm import CasmService
+from ocs.service.charging import ChargingEngine, ChargingSettings
 from ocs.service.configuration import ConfigurationService
+from ocs.service.edrs import EdrService
+from ocs.service.features import FeatureServices, build_feature_services
 from ocs.service.operators import OperatorService
-from ocs.service.ports import Clock
+from ocs.service.ports import Clock, Store
+from ocs.service.reservations import ReservationService
+from ocs.service.wallet_settings import WalletSettingsService
+from ocs.service.wallets import WalletService
 from ocs.storage.engine import make_engine, migrate
 from ocs.storage.repositories import SqlStore
 
@@ -25,10 +31,17 @@ class SystemClock:
 @dataclass
 class Services:
     engine: Engine
+    store: Store
     clock: Clock
     configuration: ConfigurationService
     casm: CasmService
     operators: OperatorService
+    wallets: WalletService
+    charging: ChargingEngine
+    reservations: ReservationService
+    edrs: EdrService
+    wallet_settings: WalletSettingsService
+    features: FeatureServices
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -37,10 +50,25 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     migrate(engine)
     store = SqlStore(engine)
     clock = clock or SystemClock()
+    charging = ChargingEngine(
+        clock,
+        ChargingSettings(
+            validity_time_s=settings.charging_validity_time_s,
+            session_timeout_s=settings.charging_session_timeout_s,
+            rating_time_zone=settings.rating_time_zone,
+        ),
+    )
     return Services(
         engine=engine,
+        store=store,
         clock=clock,
         configuration=ConfigurationService(store, clock),
         casm=CasmService(store, clock),
         operators=OperatorService(store, clock, Argon2Hasher()),
+        wallets=WalletService(store, clock),
+        charging=charging,
+        reservations=ReservationService(store, clock, charging),
+        edrs=EdrService(store, clock),
+        wallet_settings=WalletSettingsService(store, clock),
+        features=build_feature_services(store, clock, Argon2Hasher()),
     )

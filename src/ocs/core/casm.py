@@ -22,6 +22,13 @@ class CasmLevel(StrEnum):
     SUBSCRIBER = "subscriber"
 
 
+class SubscriberSearchField(StrEnum):
+    """Subscriber columns the subscriber search matches on, exactly or by prefix."""
+
+    SUBSCRIBER_ID = "subscriber_id"
+    CARD_NUMBER = "card_number"
+
+
 def customer_name_key(name: str) -> str:
     """Comparison key for customer names: case, spaces and special characters make no
     difference, so "Super Savers" and "Super saver's" share the key "supersavers"."""

@@ -53,6 +53,7 @@ class ConfigKind(StrEnum):
     TARIFF_RATE = "tariff-rates"
     RATING_GROUP = "rating-groups"
     BALANCE_TYPE = "balance-types"
+    BALANCE_TYPE_CLASS = "balance-type-classes"
     PRODUCT_TYPE = "product-types"
 
 
@@ -242,11 +243,22 @@ SPECS: dict[ConfigKind, EntitySpec] = {
             _enum("maximum_balance_policy", MaximumBalancePolicy),
         ),
         _spec(
+            ConfigKind.BALANCE_TYPE_CLASS,
+            "Balance type charging class",
+            _ref("balance_type", ConfigKind.BALANCE_TYPE, required=True),
+            _ref("charging_class", ConfigKind.CHARGING_CLASS, required=True),
+            _bool("include_sub_classes"),
+        ),
+        _spec(
             ConfigKind.PRODUCT_TYPE,
             "Product type",
             _ref("service_provider", ConfigKind.SERVICE_PROVIDER, required=True),
             _ref("currency", ConfigKind.CURRENCY),
             _ref("tariff_plan", ConfigKind.TARIFF_PLAN),
+            # Wallet defaults: the general (default) balance type, whose balance may take any
+            # limit type, and the maximum concurrent accesses a new wallet gets.
+            _ref("default_balance_type", ConfigKind.BALANCE_TYPE),
+            FieldSpec("max_concurrent_accesses", FieldType.INT, value_min=1, value_max=1000),
         ),
     )
 }

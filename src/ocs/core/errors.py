@@ -20,6 +20,12 @@ class ProblemKind(StrEnum):
     INVALID_STATE_TRANSITION = "invalid-state-transition"
     STATE_REASON_MISMATCH = "state-reason-mismatch"
     CHANGE_REASON_REQUIRED = "change-reason-required"
+    NOT_ALLOWED_IN_STATE = "not-allowed-in-state"
+    WALLET_EXPIRED = "wallet-expired"
+    INSUFFICIENT_BALANCE = "insufficient-balance"
+    MAXIMUM_BALANCE_EXCEEDED = "maximum-balance-exceeded"
+    OUTSIDE_ADJUSTMENT_LIMITS = "outside-adjustment-limits"
+    OVERLOADED = "overloaded"
     UNAUTHENTICATED = "unauthenticated"
     FORBIDDEN = "forbidden"
 

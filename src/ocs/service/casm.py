@@ -15,6 +15,7 @@ from ocs.core.casm import (
     StateChange,
     StateChangeStatus,
     Subscriber,
+    SubscriberSearchField,
     check_customer_name,
     check_language,
     check_subscriber_id,
@@ -24,9 +25,17 @@ from ocs.core.configuration import ConfigKind, Record
 from ocs.core.errors import DomainError, ProblemKind, invalid, not_found
 from ocs.core.security import Privilege
 from ocs.core.states import EntityState, check_transition, parse_state
+from ocs.core.wallets import WalletType
 from ocs.service.actor import Actor, record_change
 from ocs.service.configuration import check_reason_state
 from ocs.service.ports import Clock, Store, UnitOfWork
+from ocs.service.wallet_ledger import (
+    Ledger,
+    WalletInput,
+    actor_origin,
+    create_wallet,
+    release_subscriber_wallets,
+)
 
 DEFAULT_LANGUAGE = "en"
 
@@ -79,12 +88,21 @@ class SubscriberInput:
     resources: tuple[ResourceInput, ...] = ()
     # Used only when the subscriber profile creates the superior account (and customer).
     account: AccountInput | None = None
+    # The primary wallet, created in the same transaction.
+    wallet: WalletInput | None = None
 
 
 @dataclass(frozen=True)
 class SubscriberView:
     subscriber: Subscriber
     resources: list[Resource] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CasmCounts:
+    customers: int
+    accounts: int
+    subscribers: int
 
 
 class CasmService:
@@ -359,6 +377,9 @@ class CasmService:
                 self._add_resource(uow, actor, subscriber.id, r, f"resources[{i}]")
                 for i, r in enumerate(inp.resources)
             ]
+            if inp.wallet is not None:
+                ledger = Ledger(uow, self.clock.now(), actor_origin(actor, subscriber.id))
+                create_wallet(ledger, subscriber, WalletType.PRIMARY, inp.wallet, "wallet.")
             return SubscriberView(subscriber, resources)
 
     def _superior_account(
@@ -388,6 +409,44 @@ class CasmService:
         with self.store.transaction() as uow:
             _account(uow, actor, account_id)
             return uow.casm.list_subscribers(account_id)
+
+    def search_subscribers(
+        self,
+        actor: Actor,
+        service_provider: str,
+        by: str,
+        text: str,
+        exact: bool = False,
+    ) -> list[Subscriber]:
+        """At most 100 subscribers of one service provider whose subscriber ID or card number
+        equals the text (exact) or starts with it (prefix)."""
+        actor.require(Privilege.READ)
+        actor.require_provider(service_provider)
+        try:
+            column = SubscriberSearchField(by)
+        except ValueError:
+            choices = ", ".join(f.value for f in SubscriberSearchField)
+            raise invalid("by", f"search by one of {choices}, not {by!r}") from None
+        with self.store.transaction() as uow:
+            return uow.casm.search_subscribers(
+                service_provider, column, text.strip(), exact, SEARCH_ROWS_MAX
+            )
+
+    def counts(self, actor: Actor, service_provider: str | None = None) -> CasmCounts:
+        """How many customers, accounts and subscribers the operator can see, optionally
+        within one service provider."""
+        actor.require(Privilege.READ)
+        providers = actor.service_providers
+        if service_provider is not None:
+            actor.require_provider(service_provider)
+            providers = frozenset({service_provider})
+        with self.store.transaction() as uow:
+            count = uow.casm.count_entities
+            return CasmCounts(
+                customers=count(CasmLevel.CUSTOMER, providers),
+                accounts=count(CasmLevel.ACCOUNT, providers),
+                subscribers=count(CasmLevel.SUBSCRIBER, providers),
+            )
 
     def update_subscriber(
         self,
@@ -424,6 +483,8 @@ class CasmService:
         actor.require(Privilege.CREATE_DELETE)
         with self.store.transaction() as uow:
             _subscriber(uow, actor, subscriber_id)
+            ledger = Ledger(uow, self.clock.now(), actor_origin(actor, subscriber_id))
+            release_subscriber_wallets(ledger, subscriber_id)
             uow.casm.delete_subscriber(subscriber_id)
             self._audit(uow, actor, "delete", "subscriber", subscriber_id, {})
 

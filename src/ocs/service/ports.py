@@ -8,9 +8,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from ocs.core.casm import Account, CasmLevel, Customer, Resource, StateChange, Subscriber
+from ocs.core.casm import (
+    Account,
+    CasmLevel,
+    Customer,
+    Resource,
+    StateChange,
+    Subscriber,
+    SubscriberSearchField,
+)
 from ocs.core.configuration import ConfigKind, Record
+from ocs.core.edr import Edr, EdrQuery, MaskingRule
+from ocs.core.money import ExchangeRate
+from ocs.core.reservations import ChargingSession, Reservation, ReservationState, SessionState
 from ocs.core.states import EntityState
+from ocs.core.wallets import (
+    ActivationCredit,
+    AdjustmentLimitRule,
+    Bucket,
+    PermissionOverrides,
+    Wallet,
+    WalletAction,
+    WalletBalance,
+    WalletHistoryEntry,
+    WalletLink,
+    WalletState,
+    WalletType,
+)
+from ocs.service.feature_ports import FeatureRepository
 
 
 class Clock(Protocol):
@@ -93,6 +118,17 @@ class CasmRepository(Protocol):
 
     def list_subscribers(self, account_id: int) -> list[Subscriber]: ...
 
+    def search_subscribers(
+        self,
+        provider: str,
+        column: SubscriberSearchField,
+        text: str,
+        exact: bool,
+        limit: int,
+    ) -> list[Subscriber]: ...
+
+    def count_entities(self, level: CasmLevel, providers: frozenset[str] | None) -> int: ...
+
     def delete_subscriber(self, subscriber_id: int) -> None: ...
 
     def insert_resource(self, resource: Resource) -> int: ...
@@ -133,6 +169,8 @@ class OperatorRepository(Protocol):
 
     def operator_for_token(self, token_sha256: str, now: datetime) -> OperatorRecord | None: ...
 
+    def delete_token(self, token_sha256: str) -> None: ...
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -157,6 +195,127 @@ class SettingsRepository(Protocol):
     def put(self, key: str, value: str) -> None: ...
 
 
+class WalletRepository(Protocol):
+    """Wallets with their links, balances, buckets and history (one charging domain)."""
+
+    def insert_wallet(self, wallet: Wallet) -> int:
+        """Store a wallet; an empty reference is stored as none until set_reference."""
+        ...
+
+    def set_reference(self, wallet_id: int, reference: str) -> None: ...
+
+    def update_wallet(self, wallet: Wallet) -> None: ...
+
+    def get_wallet(self, wallet_id: int, for_update: bool = False) -> Wallet | None:
+        """The wallet; for_update locks its row until the transaction ends."""
+        ...
+
+    def wallet_by_reference(self, reference: str) -> Wallet | None: ...
+
+    def delete_wallet(self, wallet_id: int) -> None:
+        """Remove the wallet with its links, balances, buckets and history."""
+        ...
+
+    def insert_link(self, link: WalletLink, at: datetime) -> None: ...
+
+    def delete_link(self, subscriber_id: int, wallet_type: WalletType) -> None: ...
+
+    def links_of_subscriber(self, subscriber_id: int) -> list[WalletLink]: ...
+
+    def links_of_wallet(self, wallet_id: int) -> list[WalletLink]: ...
+
+    def insert_balance(self, balance: WalletBalance) -> None: ...
+
+    def update_balance(self, balance: WalletBalance) -> None: ...
+
+    def list_balances(self, wallet_id: int) -> list[WalletBalance]: ...
+
+    def list_buckets(self, wallet_id: int) -> list[Bucket]:
+        """The wallet's buckets in id order."""
+        ...
+
+    def bucket_wallet_id(self, bucket_id: int) -> int | None: ...
+
+    def insert_bucket(self, wallet_id: int, bucket: Bucket) -> int: ...
+
+    def update_bucket(self, bucket: Bucket) -> None: ...
+
+    def delete_bucket(self, bucket_id: int) -> None: ...
+
+    def wallets_with_expired_buckets(self, now: datetime, limit: int) -> list[int]: ...
+
+    def append_history(self, entry: WalletHistoryEntry) -> None: ...
+
+    def list_history(self, wallet_id: int) -> list[WalletHistoryEntry]: ...
+
+
+class EdrRepository(Protocol):
+    """Append-only: EDRs are inserted and read, never updated or deleted."""
+
+    def insert(self, edr: Edr) -> int: ...
+
+    def get(self, edr_id: int) -> Edr | None: ...
+
+    def reversal_of(self, edr_id: int) -> int | None:
+        """The id of the EDR that reversed this one, if any."""
+        ...
+
+    def search(self, query: EdrQuery, wallet_ids: list[int]) -> tuple[list[Edr], int]:
+        """One page of matches and the number of matches (at most the query's result limit).
+        EDRs match on a wallet in wallet_ids, or on the query's subscriber and wallet types."""
+        ...
+
+    def delta_sums(self, wallet_id: int) -> dict[str, int]:
+        """Per balance type, the sum of every delta the wallet's EDRs record."""
+        ...
+
+
+class WalletSettingsRepository(Protocol):
+    """Product type wallet settings, per-operator adjustment limits, rates and masking."""
+
+    def adjustment_limits(
+        self, product_type: str, balance_type: str, operator: str | None
+    ) -> AdjustmentLimitRule | None: ...
+
+    def put_adjustment_limits(self, rule: AdjustmentLimitRule) -> None: ...
+
+    def delete_adjustment_limits(
+        self, product_type: str, balance_type: str, operator: str | None
+    ) -> bool: ...
+
+    def list_adjustment_limits(self, product_type: str) -> list[AdjustmentLimitRule]: ...
+
+    def activation_credits(self, product_type: str) -> list[ActivationCredit]: ...
+
+    def put_activation_credit(self, credit: ActivationCredit) -> None: ...
+
+    def delete_activation_credit(self, product_type: str, balance_type: str) -> bool: ...
+
+    def permission_overrides(self, product_type: str) -> PermissionOverrides: ...
+
+    def put_permission(
+        self, product_type: str, state: WalletState, action: WalletAction, allowed: bool
+    ) -> None: ...
+
+    def delete_permission(
+        self, product_type: str, state: WalletState, action: WalletAction
+    ) -> bool: ...
+
+    def exchange_rate(self, from_currency: str, to_currency: str) -> ExchangeRate | None: ...
+
+    def put_exchange_rate(self, rate: ExchangeRate) -> None: ...
+
+    def delete_exchange_rate(self, from_currency: str, to_currency: str) -> bool: ...
+
+    def list_exchange_rates(self) -> list[ExchangeRate]: ...
+
+    def masking_rules(self) -> dict[str, MaskingRule]: ...
+
+    def put_masking_rule(self, rule: MaskingRule) -> None: ...
+
+    def delete_masking_rule(self, field: str) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done through its repositories commits or none of it."""
 
@@ -165,7 +324,85 @@ class UnitOfWork(Protocol):
     operators: OperatorRepository
     audit: AuditRepository
     settings: SettingsRepository
+    wallets: WalletRepository
+    edrs: EdrRepository
+    wallet_settings: WalletSettingsRepository
+    charging: ChargingRepository
+    features: FeatureRepository
+
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested scope whose writes roll back alone when it raises."""
+        ...
 
 
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[UnitOfWork]: ...
+
+
+class ChargingRepository(Protocol):
+    """Sessions, reservations with their holds, and answers kept for retransmissions."""
+
+    def get_answer(self, session_id: str, request_number: int) -> str | None: ...
+
+    def put_answer(
+        self, session_id: str, request_number: int, at: datetime, decision: str
+    ) -> None: ...
+
+    def delete_answers_before(self, at: datetime) -> int: ...
+
+    def get_session(self, session_id: str) -> ChargingSession | None: ...
+
+    def insert_session(self, session: ChargingSession) -> None: ...
+
+    def touch_session(
+        self, session_id: str, state: SessionState, last_seen_at: datetime, expires_at: datetime
+    ) -> None: ...
+
+    def count_open_sessions(self, wallet_id: int) -> int: ...
+
+    def expired_sessions(self, now: datetime, limit: int) -> list[ChargingSession]: ...
+
+    def insert_reservation(self, reservation: Reservation, holds: Mapping[str, int]) -> int: ...
+
+    def get_reservation(self, reservation_id: int) -> Reservation | None: ...
+
+    def open_reservations_of_session(self, session_id: str) -> list[Reservation]: ...
+
+    def list_reservations(self, wallet_id: int, limit: int) -> list[Reservation]: ...
+
+    def holds_of(self, reservation_id: int) -> dict[str, int]: ...
+
+    def holds_of_wallet(self, wallet_id: int) -> dict[str, int]: ...
+
+    def end_reservation(
+        self,
+        reservation_id: int,
+        state: ReservationState,
+        used_units: int,
+        at: datetime,
+        ended_by: str,
+    ) -> bool: ...
+
+    def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]: ...
+
+    # The wallet side of a charging request, on the hot path.
+
+    def resolve_identity(self, value: str) -> tuple[int, int] | None:
+        """(subscriber id, primary wallet id) of the subscriber owning a resource value."""
+        ...
+
+    def load_wallet(
+        self, wallet_id: int
+    ) -> tuple[Wallet, list[WalletBalance], list[Bucket]] | None: ...
+
+    def insert_bucket(self, wallet_id: int, bucket: Bucket) -> int: ...
+
+    def update_bucket(self, bucket: Bucket) -> None: ...
+
+    def delete_bucket(self, bucket_id: int) -> None: ...
+
+    def links_of_wallet(self, wallet_id: int) -> list[WalletLink]: ...
+
+    def set_wallet_last_used(self, wallet_id: int, at: datetime) -> None: ...
+
+    def insert_edr(self, edr: Edr) -> int: ...

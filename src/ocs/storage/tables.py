@@ -201,3 +201,387 @@ audit_log = Table(
     Column("change_reason", String(200)),
     Column("detail", Text, nullable=False),
 )
+
+# -- wallets, balances, buckets and EDRs ---------------------------------------------------------
+# No foreign keys into the CASM tables: wallets are to move into their own charging-domain
+# databases, so subscribers and customers are referenced by id only.
+
+# 64-bit ids where rows grow with traffic; SQLite auto-increments only an INTEGER primary key.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+wallets = Table(
+    "wallets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # NULL only between the insert and the update that sets a generated reference.
+    Column("reference", String(32), unique=True),
+    Column("service_provider", String(32), _cfg_ref(ConfigKind.SERVICE_PROVIDER), nullable=False),
+    Column("product_type", String(32), _cfg_ref(ConfigKind.PRODUCT_TYPE), nullable=False),
+    Column("currency", String(32), _cfg_ref(ConfigKind.CURRENCY), nullable=False),
+    Column("display_currency", String(32), _cfg_ref(ConfigKind.CURRENCY), nullable=False),
+    Column("customer_id", Integer),
+    Column("limit_type", String(16), nullable=False),
+    Column("minimum_credit", BigInteger),
+    Column("max_concurrent_accesses", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("expires_at", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("activated_at", UtcDateTime()),
+    Column("last_used_at", UtcDateTime()),
+    Column("state_changed_at", UtcDateTime(), nullable=False),
+)
+
+wallet_links = Table(
+    "wallet_links",
+    metadata,
+    Column("subscriber_id", Integer, primary_key=True),
+    Column("wallet_type", String(16), primary_key=True),
+    Column("wallet_id", Integer, ForeignKey("wallets.id"), nullable=False, index=True),
+    Column("linked_at", UtcDateTime(), nullable=False),
+)
+
+wallet_balances = Table(
+    "wallet_balances",
+    metadata,
+    Column("wallet_id", Integer, ForeignKey("wallets.id"), primary_key=True),
+    Column("balance_type", String(32), _cfg_ref(ConfigKind.BALANCE_TYPE), primary_key=True),
+    Column("limit_type", String(16), nullable=False),
+    Column("minimum_credit", BigInteger),
+    Column("display_currency", String(32), _cfg_ref(ConfigKind.CURRENCY)),
+)
+
+buckets = Table(
+    "buckets",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("wallet_id", Integer, ForeignKey("wallets.id"), nullable=False),
+    Column("balance_type", String(32), _cfg_ref(ConfigKind.BALANCE_TYPE), nullable=False),
+    Column("value", BigInteger, nullable=False),
+    Column("start_at", UtcDateTime()),
+    Column("expires_at", UtcDateTime(), index=True),
+    Index("ix_buckets_wallet_balance_type", "wallet_id", "balance_type"),
+)
+
+wallet_history = Table(
+    "wallet_history",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("wallet_id", Integer, ForeignKey("wallets.id"), nullable=False, index=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("operator", String(32)),
+    Column("state_from", String(16)),
+    Column("state_to", String(16)),
+    Column("detail", String(200)),
+)
+
+# EDRs outlive their wallets (merge, deletion), so they reference wallets by id only.
+edrs = Table(
+    "edrs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("type", String(24), nullable=False),
+    Column("at", UtcDateTime(), nullable=False, index=True),
+    Column("wallet_id", Integer, nullable=False),
+    Column("subscriber_id", Integer),
+    Column("wallet_type", String(16)),
+    Column("operator", String(32)),
+    Column("change_reason", String(200)),
+    Column("called_number", String(64)),
+    Column("duration_s", BigInteger),
+    Column("session_id", String(64)),
+    Column("discounts", String(64)),
+    Column("partial", Boolean, nullable=False, default=False),
+    # At most one reversal per EDR, enforced by the database as well.
+    Column("reverses_edr_id", BigId, ForeignKey("edrs.id"), unique=True),
+    Column("detail", Text, nullable=False),
+    Index("ix_edrs_wallet_at", "wallet_id", "at"),
+    Index("ix_edrs_subscriber_at", "subscriber_id", "at"),
+)
+
+edr_balances = Table(
+    "edr_balances",
+    metadata,
+    Column("edr_id", BigId, ForeignKey("edrs.id"), primary_key=True),
+    Column("balance_type", String(32), primary_key=True),
+    Column("unit_class", String(8), nullable=False),
+    Column("currency", String(32)),
+    Column("old_value", BigInteger, nullable=False),
+    Column("delta_value", BigInteger, nullable=False),
+    Column("new_value", BigInteger, nullable=False),
+)
+
+edr_tags = Table(
+    "edr_tags",
+    metadata,
+    Column("edr_id", BigId, ForeignKey("edrs.id"), primary_key=True),
+    Column("key", String(32), primary_key=True),
+    Column("value", String(128), nullable=False),
+    Index("ix_edr_tags_key_value", "key", "value"),
+)
+
+# -- wallet settings: per product type, per operator, exchange rates, EDR masking ----------------
+
+adjustment_limits = Table(
+    "adjustment_limits",
+    metadata,
+    Column("product_type", String(32), _cfg_ref(ConfigKind.PRODUCT_TYPE), primary_key=True),
+    Column("balance_type", String(32), _cfg_ref(ConfigKind.BALANCE_TYPE), primary_key=True),
+    Column("minimum", BigInteger, nullable=False),
+    Column("maximum", BigInteger, nullable=False),
+)
+
+operator_adjustment_limits = Table(
+    "operator_adjustment_limits",
+    metadata,
+    Column("operator", String(32), ForeignKey("operators.username"), primary_key=True),
+    Column("product_type", String(32), _cfg_ref(ConfigKind.PRODUCT_TYPE), primary_key=True),
+    Column("balance_type", String(32), _cfg_ref(ConfigKind.BALANCE_TYPE), primary_key=True),
+    Column("minimum", BigInteger, nullable=False),
+    Column("maximum", BigInteger, nullable=False),
+)
+
+activation_credits = Table(
+    "activation_credits",
+    metadata,
+    Column("product_type", String(32), _cfg_ref(ConfigKind.PRODUCT_TYPE), primary_key=True),
+    Column("balance_type", String(32), _cfg_ref(ConfigKind.BALANCE_TYPE), primary_key=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("validity_s", BigInteger),
+)
+
+state_permissions = Table(
+    "state_permissions",
+    metadata,
+    Column("product_type", String(32), _cfg_ref(ConfigKind.PRODUCT_TYPE), primary_key=True),
+    Column("state", String(16), primary_key=True),
+    Column("action", String(16), primary_key=True),
+    Column("allowed", Boolean, nullable=False),
+)
+
+exchange_rates = Table(
+    "exchange_rates",
+    metadata,
+    Column("from_currency", String(32), _cfg_ref(ConfigKind.CURRENCY), primary_key=True),
+    Column("to_currency", String(32), _cfg_ref(ConfigKind.CURRENCY), primary_key=True),
+    Column("rate_nano", BigInteger, nullable=False),
+)
+
+edr_masking_rules = Table(
+    "edr_masking_rules",
+    metadata,
+    Column("field", String(40), primary_key=True),
+    Column("keep_prefix", Integer, nullable=False),
+    Column("keep_suffix", Integer, nullable=False),
+)
+
+# -- subscriber features: details, call barring, number translation, friends and family,
+# closed user groups, zones, comments, profile group fields --------------------------------------
+# Rows that belong to one subscriber go with it (ON DELETE CASCADE).
+
+for _column in (
+    Column("description", String(500)),
+    Column("pin_hash", String(200)),  # argon2 only; the PIN itself is never stored
+    Column("subscriber_id_restricted", Boolean, nullable=False, default=False),
+    Column("incoming_calls_disabled_when_roaming", Boolean, nullable=False, default=False),
+    Column("blacklisted", Boolean, nullable=False, default=False),
+    Column("sms_notifications_disabled", Boolean, nullable=False, default=False),
+    Column("remote_access_allowed", Boolean, nullable=False, default=False),
+):
+    subscribers.append_column(_column)
+
+
+def _subscriber_fk() -> ForeignKey:
+    return ForeignKey("subscribers.id", ondelete="CASCADE")
+
+
+call_barring = Table(
+    "call_barring",
+    metadata,
+    Column("subscriber_id", Integer, _subscriber_fk(), primary_key=True),
+    Column("list_type", String(16), nullable=False),
+    Column("ignore_list", Boolean, nullable=False),
+)
+
+call_barring_numbers = Table(
+    "call_barring_numbers",
+    metadata,
+    Column("subscriber_id", Integer, _subscriber_fk(), primary_key=True),
+    Column("number", String(32), primary_key=True),
+)
+
+# One table for the four translation levels; `owner` is the subscriber id, product type code or
+# service provider code ('' at system level) and keeps short codes unique per owner.
+short_codes = Table(
+    "short_codes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("level", String(16), nullable=False),
+    Column("owner", String(32), nullable=False),
+    Column("subscriber_id", Integer, _subscriber_fk(), index=True),
+    Column("product_type", String(32), _cfg_ref(ConfigKind.PRODUCT_TYPE)),
+    Column("service_provider", String(32), _cfg_ref(ConfigKind.SERVICE_PROVIDER)),
+    Column("short_code", String(32), nullable=False),
+    Column("number", String(32), nullable=False),
+    UniqueConstraint("level", "owner", "short_code", name="uq_short_codes_level_owner_code"),
+)
+
+friends = Table(
+    "friends",
+    metadata,
+    Column("subscriber_id", Integer, _subscriber_fk(), primary_key=True),
+    Column("active_service", String(32), nullable=False),
+    Column("fd_discount_prefix", String(32)),
+    Column("fd_change_count", Integer, nullable=False),
+    Column("fd_changed_at", UtcDateTime()),
+    Column("ff_change_count", Integer, nullable=False),
+    Column("ff_changed_at", UtcDateTime()),
+)
+
+ff_numbers = Table(
+    "ff_numbers",
+    metadata,
+    Column("subscriber_id", Integer, _subscriber_fk(), primary_key=True),
+    Column("number", String(32), primary_key=True),
+)
+
+provider_blacklists = Table(
+    "provider_blacklists",
+    metadata,
+    Column(
+        "service_provider", String(32), _cfg_ref(ConfigKind.SERVICE_PROVIDER), primary_key=True
+    ),
+    Column("list_kind", String(16), primary_key=True),
+    Column("number", String(32), primary_key=True),
+)
+
+fd_prefix_map = Table(
+    "fd_prefix_map",
+    metadata,
+    Column(
+        "service_provider", String(32), _cfg_ref(ConfigKind.SERVICE_PROVIDER), primary_key=True
+    ),
+    Column("prefix", String(32), primary_key=True),
+    Column("announcement_set", String(50), nullable=False),
+    Column("announcement_entry", String(50), nullable=False),
+)
+
+closed_user_groups = Table(
+    "closed_user_groups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service_provider", String(32), _cfg_ref(ConfigKind.SERVICE_PROVIDER), nullable=False),
+    Column("name", String(50), nullable=False),
+    Column("tariff_plan", String(32), _cfg_ref(ConfigKind.TARIFF_PLAN), nullable=False),
+    UniqueConstraint("service_provider", "name", name="uq_closed_user_groups_provider_name"),
+)
+
+
+def _cug_fk() -> ForeignKey:
+    return ForeignKey("closed_user_groups.id", ondelete="CASCADE")
+
+
+cug_members = Table(
+    "cug_members",
+    metadata,
+    Column("cug_id", Integer, _cug_fk(), primary_key=True),
+    Column("subscriber_id", Integer, _subscriber_fk(), primary_key=True, index=True),
+)
+
+cug_virtual_members = Table(
+    "cug_virtual_members",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cug_id", Integer, _cug_fk(), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("number", String(32), nullable=False),
+    Column("last_number", String(32)),
+    Column("length", Integer),
+)
+
+zones = Table(
+    "zones",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscriber_id", Integer, _subscriber_fk(), nullable=False),
+    Column("name", String(50), nullable=False),
+    UniqueConstraint("subscriber_id", "name", name="uq_zones_subscriber_name"),
+)
+
+# A circle uses x1/y1 as its centre; a rectangle x1/y1 as west/north and x2/y2 as east/south.
+zone_shapes = Table(
+    "zone_shapes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "zone_id", Integer, ForeignKey("zones.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("kind", String(16), nullable=False),
+    Column("x1_udeg", BigInteger, nullable=False),
+    Column("y1_udeg", BigInteger, nullable=False),
+    Column("x2_udeg", BigInteger),
+    Column("y2_udeg", BigInteger),
+    Column("radius_um", BigInteger),
+)
+
+subscriber_comments = Table(
+    "subscriber_comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscriber_id", Integer, _subscriber_fk(), nullable=False, index=True),
+    Column("author", String(32), nullable=False),
+    Column("text", String(50), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+profile_groups = Table(
+    "profile_groups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service_provider", String(32), _cfg_ref(ConfigKind.SERVICE_PROVIDER), nullable=False),
+    Column("name", String(50), nullable=False),
+    Column("permission_name", String(200), nullable=False),
+    UniqueConstraint("service_provider", "name", name="uq_profile_groups_provider_name"),
+)
+
+profile_fields = Table(
+    "profile_fields",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "group_id",
+        Integer,
+        ForeignKey("profile_groups.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("service_provider", String(32), _cfg_ref(ConfigKind.SERVICE_PROVIDER), nullable=False),
+    Column("display_name", String(50), nullable=False),
+    Column("tag_name", String(50), nullable=False),
+    Column("tag_type", String(16), nullable=False),
+    Column("group_order", Integer, nullable=False),
+    Column("sub_order", Integer, nullable=False),
+    Column("permission_name", String(200), nullable=False),
+    Column("value_limit", Integer),
+    UniqueConstraint("service_provider", "tag_name", name="uq_profile_fields_provider_tag"),
+    UniqueConstraint("group_id", "display_name", name="uq_profile_fields_group_display"),
+    UniqueConstraint(
+        "group_id", "group_order", "sub_order", name="uq_profile_fields_group_position"
+    ),
+)
+
+# Values as JSON text; ZONE fields keep theirs as the subscriber's zone named after the tag.
+profile_values = Table(
+    "profile_values",
+    metadata,
+    Column("subscriber_id", Integer, _subscriber_fk(), primary_key=True),
+    Column(
+        "field_id",
+        Integer,
+        ForeignKey("profile_fields.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+    Column("value", Text, nullable=False),
+)

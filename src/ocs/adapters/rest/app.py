@@ -1,11 +1,14 @@
-"""The FastAPI application: REST API under /api/v1, OpenAPI docs at /docs."""
+"""The FastAPI application: REST API under /api/v1, OpenAPI docs at /docs, console at /console."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
 
 import ocs
+from ocs.adapters.console.app import create_console
+from ocs.adapters.problem_log import ProblemLog
 from ocs.bootstrap import Services
 from ocs.core.errors import DomainError
 
@@ -14,8 +17,12 @@ from .problems import domain_error_handler, validation_error_handler
 from .routes_admin import router as admin_router
 from .routes_casm import router as casm_router
 from .routes_config import config_router
+from .routes_features import router as features_router
+from .routes_wallets import router as wallets_router
+from .routes_wallets import tmf_router as tmf_wallets_router
 
 API_PREFIX = "/api/v1"
+CONSOLE_PREFIX = "/console"
 
 
 def create_app(services: Services) -> FastAPI:
@@ -26,11 +33,21 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     app.state.basic_cache = BasicAuthCache()
+    app.state.problem_log = ProblemLog()
     app.add_exception_handler(DomainError, domain_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.include_router(admin_router, prefix=API_PREFIX)
     app.include_router(config_router(), prefix=API_PREFIX)
     app.include_router(casm_router, prefix=API_PREFIX)
+    app.include_router(features_router, prefix=API_PREFIX)
+    app.include_router(wallets_router, prefix=API_PREFIX)
+    app.include_router(tmf_wallets_router)
+
+    app.mount(CONSOLE_PREFIX, create_console(services, app.state.problem_log))
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse(f"{CONSOLE_PREFIX}/", status_code=307)
 
     @app.get("/health", tags=["operations"], summary="Liveness")
     def health() -> dict[str, str]:

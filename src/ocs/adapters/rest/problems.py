@@ -6,6 +6,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from ocs.adapters.problem_log import record_problem
 from ocs.core.errors import DomainError, ProblemKind
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -18,11 +19,17 @@ STATUS_BY_KIND: dict[ProblemKind, int] = {
     ProblemKind.UNKNOWN_REFERENCE: 422,
     ProblemKind.STATE_REASON_MISMATCH: 422,
     ProblemKind.CHANGE_REASON_REQUIRED: 428,
+    ProblemKind.NOT_ALLOWED_IN_STATE: 409,
+    ProblemKind.WALLET_EXPIRED: 409,
+    ProblemKind.INSUFFICIENT_BALANCE: 409,
+    ProblemKind.MAXIMUM_BALANCE_EXCEEDED: 409,
+    ProblemKind.OUTSIDE_ADJUSTMENT_LIMITS: 422,
     ProblemKind.DUPLICATE: 409,
     ProblemKind.CONFLICT: 409,
     ProblemKind.IN_USE: 409,
     ProblemKind.INVALID_STATE_TRANSITION: 409,
     ProblemKind.NOT_FOUND: 404,
+    ProblemKind.OVERLOADED: 503,
     ProblemKind.UNAUTHENTICATED: 401,
     ProblemKind.FORBIDDEN: 403,
 }
@@ -44,12 +51,18 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-async def domain_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+def _logged(request: Request, kind: ProblemKind, detail: str, field: str | None) -> JSONResponse:
+    response = problem(kind, detail, field)
+    record_problem(request, "api", response.status_code, kind, detail, field)
+    return response
+
+
+async def domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return problem(exc.kind, exc.detail, exc.field)
+    return _logged(request, exc.kind, exc.detail, exc.field)
 
 
-async def validation_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0]
     location = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
@@ -60,4 +73,4 @@ async def validation_error_handler(_request: Request, exc: Exception) -> JSONRes
     elif first.get("type") == "extra_forbidden":
         kind = ProblemKind.UNKNOWN_FIELD
     detail = f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
-    return problem(kind, detail, field)
+    return _logged(request, kind, detail, field)

@@ -20,6 +20,7 @@ from ocs.service.casm import (
 )
 
 from .auth import current_actor
+from .routes_wallets import WalletCreate, wallet_input
 
 
 class Body(BaseModel):
@@ -86,6 +87,9 @@ class SubscriberCreate(Body):
     account: AccountCreate | None = Field(
         None, description="New superior account, when the subscriber profile creates one"
     )
+    wallet: WalletCreate | None = Field(
+        None, description="The primary wallet, created in the same transaction"
+    )
 
 
 class SubscriberUpdate(Body):
@@ -116,11 +120,12 @@ def _account_input(body: AccountCreate) -> AccountInput:
 
 
 def _subscriber_input(body: SubscriberCreate) -> SubscriberInput:
-    data: dict[str, Any] = body.model_dump(exclude={"account", "resources"})
+    data: dict[str, Any] = body.model_dump(exclude={"account", "resources", "wallet"})
     return SubscriberInput(
         **data,
         resources=tuple(ResourceInput(r.resource_type, r.value) for r in body.resources),
         account=_account_input(body.account) if body.account else None,
+        wallet=wallet_input(body.wallet) if body.wallet else None,
     )
 
 
@@ -211,6 +216,18 @@ def list_subscribers(
     request: Request, account_id: int, actor: Actor = Depends(current_actor)
 ) -> list[Subscriber]:
     return _casm(request).list_subscribers(actor, account_id)
+
+
+@router.get("/subscribers", summary="Find subscribers by subscriber ID or card number (100 rows)")
+def search_subscribers(
+    request: Request,
+    service_provider: str,
+    q: str = Query("", description="Subscriber ID or card number, or its first characters"),
+    by: str = Query("subscriber_id", description="subscriber_id or card_number"),
+    exact: bool = Query(False, description="Exact match instead of prefix match"),
+    actor: Actor = Depends(current_actor),
+) -> list[Subscriber]:
+    return _casm(request).search_subscribers(actor, service_provider, by, q, exact)
 
 
 @router.post("/subscribers", status_code=201)

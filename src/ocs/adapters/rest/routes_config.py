@@ -1,6 +1,5 @@
 """Integration configuration endpoints, one set per configuration kind."""
 
-
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response

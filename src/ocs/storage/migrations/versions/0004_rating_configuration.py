@@ -7,6 +7,8 @@ Create Date: 2026-11-22
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,7 +18,7 @@ branch_labels = ("rating",)
 depends_on = None
 
 
-def _common() -> list[sa.Column[object]]:
+def _common() -> list[sa.Column[Any]]:
     return [
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("code", sa.String(length=32), nullable=False),

@@ -1,0 +1,84 @@
+"""Protocol numbers of RFC 6733 (base) and RFC 8506 (credit-control): codes, flags, ids."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+HEADER_LENGTH = 20
+VERSION = 1
+
+FLAG_REQUEST = 0x80
+FLAG_PROXIABLE = 0x40
+FLAG_ERROR = 0x20
+FLAG_RETRANSMIT = 0x10
+
+AVP_FLAG_VENDOR = 0x80
+AVP_FLAG_MANDATORY = 0x40
+
+VENDOR_3GPP = 10415
+
+
+class ApplicationId(IntEnum):
+    COMMON = 0
+    CREDIT_CONTROL = 4
+    RELAY = 0xFFFFFFFF  # a relay forwards every application (RFC 6733 §2.4)
+
+
+class CommandCode(IntEnum):
+    CAPABILITIES_EXCHANGE = 257
+    DEVICE_WATCHDOG = 280
+    DISCONNECT_PEER = 282
+    CREDIT_CONTROL = 272
+
+
+class ResultCode(IntEnum):
+    """Result-Code values (RFC 6733 §7.1, RFC 8506 §9.1)."""
+
+    SUCCESS = 2001
+    LIMITED_SUCCESS = 2002
+    COMMAND_UNSUPPORTED = 3001
+    UNABLE_TO_DELIVER = 3002
+    REALM_NOT_SERVED = 3003
+    TOO_BUSY = 3004
+    LOOP_DETECTED = 3005
+    REDIRECT_INDICATION = 3006
+    APPLICATION_UNSUPPORTED = 3007
+    INVALID_HDR_BITS = 3008
+    INVALID_AVP_BITS = 3009
+    UNKNOWN_PEER = 3010
+    AUTHENTICATION_REJECTED = 4001
+    OUT_OF_SPACE = 4002
+    ELECTION_LOST = 4003
+    END_USER_SERVICE_DENIED = 4010
+    CREDIT_CONTROL_NOT_APPLICABLE = 4011
+    CREDIT_LIMIT_REACHED = 4012
+    AVP_UNSUPPORTED = 5001
+    UNKNOWN_SESSION_ID = 5002
+    AUTHORIZATION_REJECTED = 5003
+    INVALID_AVP_VALUE = 5004
+    MISSING_AVP = 5005
+    RESOURCES_EXCEEDED = 5006
+    CONTRADICTING_AVPS = 5007
+    AVP_NOT_ALLOWED = 5008
+    AVP_OCCURS_TOO_MANY_TIMES = 5009
+    NO_COMMON_APPLICATION = 5010
+    UNSUPPORTED_VERSION = 5011
+    UNABLE_TO_COMPLY = 5012
+    INVALID_BIT_IN_HEADER = 5013
+    INVALID_AVP_LENGTH = 5014
+    INVALID_MESSAGE_LENGTH = 5015
+    INVALID_AVP_BIT_COMBO = 5016
+    NO_COMMON_SECURITY = 5017
+    USER_UNKNOWN = 5030
+    RATING_FAILED = 5031
+
+    @property
+    def is_protocol_error(self) -> bool:
+        """3xxx answers carry the E bit and the generic answer layout (RFC 6733 §7.2)."""
+        return 3000 <= self < 4000
+
+
+class DisconnectCause(IntEnum):
+    REBOOTING = 0
+    BUSY = 1
+    DO_NOT_WANT_TO_TALK_TO_YOU = 2
