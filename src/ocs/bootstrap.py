@@ -11,6 +11,7 @@ from ocs.adapters.passwords import Argon2Hasher
 from ocs.config import Settings
 from ocs.service.casm import CasmService
 from ocs.service.charging import ChargingEngine, ChargingSettings
+from ocs.service.charging_monitor import ChargingMonitor
 from ocs.service.configuration import ConfigurationService
 from ocs.service.edrs import EdrService
 from ocs.service.features import FeatureServices, build_feature_services
@@ -38,6 +39,7 @@ class Services:
     operators: OperatorService
     wallets: WalletService
     charging: ChargingEngine
+    charging_monitor: ChargingMonitor
     reservations: ReservationService
     edrs: EdrService
     wallet_settings: WalletSettingsService
@@ -67,6 +69,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         operators=OperatorService(store, clock, Argon2Hasher()),
         wallets=WalletService(store, clock),
         charging=charging,
+        charging_monitor=ChargingMonitor(store),
         reservations=ReservationService(store, clock, charging),
         edrs=EdrService(store, clock),
         wallet_settings=WalletSettingsService(store, clock),

@@ -783,3 +783,500 @@ def wallet_masking_rule(
             _cli_actor(reason), field, keep_prefix, keep_suffix
         )
     )
+
+
+# -- reservations and Gy probing ----------------------------------------------------------------
+
+reservation_app = typer.Typer(no_args_is_help=True, help="Reservations held by charging sessions")
+app.add_typer(reservation_app, name="reservation")
+gy_app = typer.Typer(no_args_is_help=True, help="Probe a running OCS over Diameter Gy")
+app.add_typer(gy_app, name="gy")
+
+
+@reservation_app.command("balances")
+def reservation_balances(wallet_id: int) -> None:
+    """Each balance's total, what open reservations hold, and what is available."""
+    services = _services()
+    _run(lambda: services.reservations.balances(_cli_actor(), wallet_id))
+
+
+@reservation_app.command("list")
+def reservation_list(wallet_id: int) -> None:
+    """A wallet's reservations, newest first, with their holds and how they ended."""
+    services = _services()
+    _run(lambda: services.reservations.reservations(_cli_actor(), wallet_id))
+
+
+@reservation_app.command("act")
+def reservation_act(
+    reservation_id: int,
+    action: Annotated[str, typer.Argument(help="commit, revoke or delete")],
+    reason: Reason = None,
+) -> None:
+    """Commit (charge what it holds units for), revoke or delete an open reservation."""
+    services = _services()
+    _run(lambda: services.reservations.act(_cli_actor(reason), reservation_id, action))
+
+
+@gy_app.command("ccr")
+def gy_ccr(
+    msisdn: str,
+    request_type: Annotated[
+        str, typer.Option("--type", help="INITIAL, UPDATE, TERMINATION, EVENT")
+    ] = "INITIAL",
+    session_id: Annotated[str, typer.Option("--session")] = "probe;1",
+    request_number: Annotated[int, typer.Option("--number")] = 0,
+    rating_group: int = 10,
+    requested_octets: int | None = None,
+    used_octets: int | None = None,
+    host: str = "127.0.0.1",
+    port: int = 3868,
+    origin_host: str = "probe.localdomain",
+) -> None:
+    """Send one CCR as a network element would (the peer must be allowed) and print the CCA."""
+    import asyncio
+
+    from ocs.adapters.gy_client import GyConnection, GyPeer, Mscc
+
+    async def exchange() -> dict[str, object]:
+        peer = GyPeer(origin_host, "localdomain")
+        connection = await GyConnection.open(host, port, peer)
+        try:
+            wants_quota = request_type.upper() != "TERMINATION"
+            service = Mscc(
+                rating_group,
+                requested_octets=requested_octets,
+                request_default=requested_octets is None and wants_quota,
+                used_octets=used_octets,
+            )
+            request = peer.ccr(session_id, request_type.upper(), request_number, msisdn, (service,))
+            answer = await connection.ask(request)
+        finally:
+            await connection.close()
+        return {"result_code": answer.result_code, "avps": [repr(a) for a in answer.avps]}
+
+    _print(asyncio.run(exchange()))
+
+
+# -- subscriber features and closed user groups ---------------------------------------------------
+
+features_app = typer.Typer(
+    no_args_is_help=True,
+    help="Subscriber features: details, PIN, barring, translation, friends, zones, comments",
+)
+cug_app = typer.Typer(no_args_is_help=True, help="Closed user groups")
+app.add_typer(features_app, name="features")
+app.add_typer(cug_app, name="cug")
+
+Numbers = Annotated[list[str] | None, typer.Option("--number", help="Number (repeatable)")]
+Members = Annotated[list[str] | None, typer.Option("--member", help="Member MSISDN (repeatable)")]
+Virtuals = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--virtual", help="SINGLE:number, RANGE:first-last or PATTERN:prefix/length (repeatable)"
+    ),
+]
+
+
+def _zone_plain(zone: Any) -> dict[str, Any]:
+    from ocs.core.zones import shape_view
+
+    shapes = [{"id": s.id, **shape_view(s.shape)} for s in zone.shapes]
+    return {"name": zone.name, "shapes": shapes}
+
+
+@features_app.command("show")
+def features_show(subscriber_id: int) -> None:
+    """Every feature of one subscriber as JSON (never the PIN)."""
+    services = _services()
+    actor = _cli_actor()
+    features = services.features
+
+    def show() -> dict[str, Any]:
+        return {
+            "details": _plain(features.subscribers.get_details(actor, subscriber_id)),
+            "call_barring": _plain(features.subscribers.get_call_barring(actor, subscriber_id)),
+            "short_codes": [
+                _plain(c)
+                for c in features.subscribers.get_subscriber_short_codes(actor, subscriber_id)
+            ],
+            "friends": _plain(features.subscribers.get_friends(actor, subscriber_id)),
+            "closed_user_groups": [
+                g.name for g in features.cugs.groups_of_subscriber(actor, subscriber_id)
+            ],
+            "zones": [_zone_plain(z) for z in features.zones.list_zones(actor, subscriber_id)],
+            "comments": [_plain(c) for c in features.comments.list_comments(actor, subscriber_id)],
+            "profile": {
+                e.field.tag_name: e.value
+                for e in features.profiles.subscriber_profile(actor, subscriber_id)
+            },
+        }
+
+    _run(show)
+
+
+@features_app.command("set-details")
+def features_set_details(
+    subscriber_id: int,
+    payload: Annotated[str, typer.Argument(help="JSON: description and the flags")],
+    reason: Reason = None,
+) -> None:
+    """Replace the details; the PIN stays as it is (see `features pin`)."""
+    from ocs.service.subscriber_features import DetailsInput
+
+    data = _json(payload)
+    if {"pin", "pin_confirmation", "pin_defined"} & data.keys():
+        raise typer.BadParameter("set the PIN with `ocs features pin`, never on the command line")
+    services = _services()
+
+    def apply() -> object:
+        features = services.features.subscribers
+        defined = features.get_details(_cli_actor(), subscriber_id).pin_defined
+        inp = DetailsInput(**data, pin_defined=defined)
+        return features.update_details(_cli_actor(reason), subscriber_id, inp)
+
+    _run(apply)
+
+
+@features_app.command("pin")
+def features_pin(
+    subscriber_id: int,
+    clear: Annotated[bool, typer.Option(help="Remove the PIN instead")] = False,
+    reason: Reason = None,
+) -> None:
+    """Set the subscriber's PIN (asked twice, never echoed) or remove it."""
+    from dataclasses import asdict
+
+    from ocs.service.subscriber_features import DetailsInput
+
+    pin = None if clear else typer.prompt("PIN", hide_input=True)
+    again = None if clear else typer.prompt("Repeat the PIN", hide_input=True)
+    services = _services()
+
+    def apply() -> object:
+        features = services.features.subscribers
+        current = asdict(features.get_details(_cli_actor(), subscriber_id))
+        current.update(pin_defined=not clear, pin=pin, pin_confirmation=again)
+        return features.update_details(_cli_actor(reason), subscriber_id, DetailsInput(**current))
+
+    _run(apply)
+
+
+@features_app.command("barring")
+def features_barring(
+    subscriber_id: int,
+    list_type: Annotated[str, typer.Option(help="ALLOWED or BARRED")] = "BARRED",
+    ignore: Annotated[bool, typer.Option(help="Ignore the list")] = False,
+    number: Numbers = None,
+    reason: Reason = None,
+) -> None:
+    """Replace the subscriber's allowed or barred list."""
+    services = _services()
+    _run(
+        lambda: services.features.subscribers.set_call_barring(
+            _cli_actor(reason), subscriber_id, list_type, ignore, number or []
+        )
+    )
+
+
+@features_app.command("short-codes")
+def features_short_codes(
+    subscriber: Annotated[int | None, typer.Option(help="Subscriber (database id)")] = None,
+    service_provider: Annotated[str | None, typer.Option()] = None,
+    product_type: Annotated[str | None, typer.Option()] = None,
+    code: Annotated[list[str] | None, typer.Option(help="SHORT=NUMBER (repeatable)")] = None,
+    clear: Annotated[bool, typer.Option(help="Remove every short code of the level")] = False,
+    reason: Reason = None,
+) -> None:
+    """Show or replace short codes of a subscriber, service provider, product type or, with
+    none of these, the whole system."""
+    from ocs.core.number_translation import TranslationLevel
+
+    entries = list(_pairs(code, "short code").items())
+    write = bool(entries) or clear
+    services = _services()
+    features = services.features.subscribers
+    actor = _cli_actor(reason)
+    if subscriber is not None:
+        if write:
+            _run(lambda: features.set_subscriber_short_codes(actor, subscriber, entries))
+        else:
+            _run(lambda: features.get_subscriber_short_codes(actor, subscriber))
+        return
+    level, owner = TranslationLevel.SYSTEM, None
+    if service_provider is not None:
+        level, owner = TranslationLevel.SERVICE_PROVIDER, service_provider
+    elif product_type is not None:
+        level, owner = TranslationLevel.PRODUCT_TYPE, product_type
+    if write:
+        _run(lambda: features.set_shared_short_codes(actor, level, owner, entries))
+    else:
+        _run(lambda: features.get_shared_short_codes(actor, level, owner))
+
+
+@features_app.command("friends")
+def features_friends(
+    subscriber_id: int,
+    payload: Annotated[str, typer.Argument(help="JSON: active_service, ff_numbers, ...")],
+    reason: Reason = None,
+) -> None:
+    """Replace the Friends and Family / Friends and Destination settings."""
+    from ocs.service.subscriber_features import FriendsInput
+
+    data = _json(payload)
+    for name in ("fd_changed_at", "ff_changed_at"):
+        data[name] = _when(data.get(name))
+    data["ff_numbers"] = tuple(data.get("ff_numbers", ()))
+    services = _services()
+    _run(
+        lambda: services.features.subscribers.set_friends(
+            _cli_actor(reason), subscriber_id, FriendsInput(**data)
+        )
+    )
+
+
+@features_app.command("screen")
+def features_screen(subscriber_id: int, dialled: str, product_type: str | None = None) -> None:
+    """What translation, barring, closed user groups and friends make of one call."""
+    services = _services()
+    _run(
+        lambda: services.features.subscribers.screen_call(
+            _cli_actor(), subscriber_id, dialled, product_type
+        )
+    )
+
+
+@features_app.command("blacklist")
+def features_blacklist(
+    service_provider: str,
+    kind: Annotated[str, typer.Argument(help="ff (F&F numbers) or fd (F&D prefixes)")],
+    add: Annotated[str | None, typer.Option(help="Number to add")] = None,
+    remove: Annotated[str | None, typer.Option(help="Number to remove")] = None,
+    reason: Reason = None,
+) -> None:
+    """Show a service provider's F&F or F&D black list, or add or remove one entry."""
+    from ocs.core.friends import BlacklistKind
+
+    kinds = {"ff": BlacklistKind.FF_NUMBERS, "fd": BlacklistKind.FD_PREFIXES}
+    if kind not in kinds:
+        raise typer.BadParameter("kind must be ff or fd")
+    services = _services()
+    lists = services.features.provider_lists
+    actor = _cli_actor(reason)
+    if add is not None:
+        _run(lambda: lists.add_to_blacklist(actor, kinds[kind], service_provider, add))
+    elif remove is not None:
+        _run(lambda: lists.remove_from_blacklist(actor, kinds[kind], service_provider, remove))
+    else:
+        _run(lambda: lists.get_blacklist(actor, kinds[kind], service_provider))
+
+
+@features_app.command("prefix-map")
+def features_prefix_map(
+    service_provider: str,
+    prefix: Annotated[str | None, typer.Argument()] = None,
+    announcement_set: Annotated[str | None, typer.Option("--set")] = None,
+    announcement_entry: Annotated[str | None, typer.Option("--entry")] = None,
+    delete: bool = False,
+    reason: Reason = None,
+) -> None:
+    """Show the F&D prefix map, map PREFIX to --set/--entry, or --delete it."""
+    services = _services()
+    lists = services.features.provider_lists
+    actor = _cli_actor(reason)
+    if prefix is None:
+        _run(lambda: lists.get_prefix_map(actor, service_provider))
+    elif delete:
+        _run(lambda: lists.delete_prefix_mapping(actor, service_provider, prefix))
+    else:
+        _run(
+            lambda: lists.put_prefix_mapping(
+                actor, service_provider, prefix, announcement_set or "", announcement_entry or ""
+            )
+        )
+
+
+@features_app.command("zone-shape")
+def features_zone_shape(
+    subscriber_id: int,
+    zone: str,
+    payload: Annotated[str, typer.Argument(help='JSON, e.g. {"kind":"CIRCLE",...}')],
+    reason: Reason = None,
+) -> None:
+    """Add a circle or rectangle to a zone (creating the zone with its first shape)."""
+    services = _services()
+    _run(
+        lambda: _zone_plain(
+            services.features.zones.add_shape(
+                _cli_actor(reason), subscriber_id, zone, _json(payload)
+            )
+        )
+    )
+
+
+@features_app.command("comment")
+def features_comment(subscriber_id: int, text: str, reason: Reason = None) -> None:
+    """Add a comment (at most 50 characters)."""
+    services = _services()
+    _run(lambda: services.features.comments.add(_cli_actor(reason), subscriber_id, text))
+
+
+@features_app.command("profile-group")
+def features_profile_group(
+    service_provider: str,
+    name: str,
+    permission_name: Annotated[
+        str | None, typer.Option(help="Default: <service provider>-<name>")
+    ] = None,
+    reason: Reason = None,
+) -> None:
+    """Create a profile tag group."""
+    services = _services()
+    _run(
+        lambda: services.features.profiles.create_group(
+            _cli_actor(reason), service_provider, name, permission_name
+        )
+    )
+
+
+@features_app.command("profile-field")
+def features_profile_field(
+    group_id: int,
+    payload: Annotated[
+        str, typer.Argument(help="JSON: display_name, tag_name, tag_type, group_order, ...")
+    ],
+    reason: Reason = None,
+) -> None:
+    """Add a field to a profile tag group."""
+    from ocs.service.profiles import FieldInput
+
+    data = _json(payload)
+    services = _services()
+    _run(
+        lambda: services.features.profiles.add_field(
+            _cli_actor(reason), group_id, FieldInput(**data)
+        )
+    )
+
+
+@features_app.command("profile-value")
+def features_profile_value(
+    subscriber_id: int,
+    field_id: int,
+    value: Annotated[str, typer.Argument(help='JSON value, e.g. 42, true, "0123", ["44"]')],
+    reason: Reason = None,
+) -> None:
+    """Set a subscriber's value for a profile field."""
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"value is not valid JSON: {exc}") from None
+    services = _services()
+    _run(
+        lambda: services.features.profiles.set_value(
+            _cli_actor(reason), subscriber_id, field_id, parsed
+        )
+    )
+
+
+def _cug_input(
+    tariff_plan: str,
+    members: list[str] | None,
+    virtuals: list[str] | None,
+    name: str | None = None,
+    service_provider: str | None = None,
+) -> Any:
+    from ocs.service.cugs import CugInput, VirtualMemberInput
+
+    parsed = []
+    for item in virtuals or []:
+        kind, _, spec = item.partition(":")
+        kind = kind.upper()
+        if kind == "RANGE" and "-" in spec:
+            first, _, last = spec.partition("-")
+            parsed.append(VirtualMemberInput(kind, first, last_number=last))
+        elif kind == "PATTERN" and "/" in spec:
+            prefix, _, length = spec.partition("/")
+            if not length.isdigit():
+                raise typer.BadParameter(f"pattern length in {item!r} must be a number")
+            parsed.append(VirtualMemberInput(kind, prefix, length=int(length)))
+        elif kind == "SINGLE":
+            parsed.append(VirtualMemberInput(kind, spec))
+        else:
+            raise typer.BadParameter(
+                f"virtual member {item!r}: use SINGLE:n, RANGE:first-last or PATTERN:prefix/len"
+            )
+    return CugInput(
+        tariff_plan=tariff_plan,
+        members=tuple(members or ()),
+        virtual_members=tuple(parsed),
+        name=name,
+        service_provider=service_provider,
+    )
+
+
+@cug_app.command("create")
+def cug_create(
+    service_provider: str,
+    name: str,
+    tariff_plan: Annotated[str, typer.Option()],
+    member: Members = None,
+    virtual: Virtuals = None,
+    reason: Reason = None,
+) -> None:
+    """Create a closed user group."""
+    inp = _cug_input(tariff_plan, member, virtual, name, service_provider)
+    services = _services()
+    _run(lambda: services.features.cugs.create(_cli_actor(reason), inp))
+
+
+@cug_app.command("list")
+def cug_list(
+    service_provider: str | None = None, name: str = "", msisdn: str | None = None
+) -> None:
+    """Groups by name prefix and/or member MSISDN (at most 100)."""
+    services = _services()
+    _run(lambda: services.features.cugs.search(_cli_actor(), service_provider, name, msisdn))
+
+
+@cug_app.command("show")
+def cug_show(cug_id: int) -> None:
+    services = _services()
+    _run(lambda: services.features.cugs.get(_cli_actor(), cug_id))
+
+
+@cug_app.command("update")
+def cug_update(
+    cug_id: int,
+    tariff_plan: Annotated[str, typer.Option()],
+    member: Members = None,
+    virtual: Virtuals = None,
+    reason: Reason = None,
+) -> None:
+    """Replace a group's tariff plan, members and virtual members (the name stays)."""
+    inp = _cug_input(tariff_plan, member, virtual)
+    services = _services()
+    _run(lambda: services.features.cugs.update(_cli_actor(reason), cug_id, inp))
+
+
+@cug_app.command("delete")
+def cug_delete(cug_id: int, reason: Reason = None) -> None:
+    services = _services()
+    _run(lambda: services.features.cugs.delete(_cli_actor(reason), cug_id))
+
+
+@cug_app.command("join")
+def cug_join(
+    subscriber_id: int,
+    cug_id: Annotated[
+        list[int] | None, typer.Argument(help="Every group to be a member of")
+    ] = None,
+    reason: Reason = None,
+) -> None:
+    """Make a subscriber a member of exactly these groups (none: of no group)."""
+    services = _services()
+    _run(
+        lambda: services.features.cugs.set_groups_of_subscriber(
+            _cli_actor(reason), subscriber_id, cug_id or []
+        )
+    )

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from functools import partial
 
 import uvicorn
@@ -22,7 +21,6 @@ from ocs.diameter.server import DiameterServer, ServerConfig
 from ocs.service.group_commit import GroupCommitter
 
 log = logging.getLogger("ocs")
-RATE_WINDOW_S = 10
 
 
 class ChargingRuntime:
@@ -36,7 +34,6 @@ class ChargingRuntime:
             queue_items_max=settings.charging_queue_requests_max,
             name="charging-writer",
         )
-        self._recent: deque[float] = deque(maxlen=100_000)
 
     def start(self) -> None:
         self.committer.start()
@@ -45,15 +42,10 @@ class ChargingRuntime:
         self.committer.stop()
 
     async def decide(self, request: ChargingRequest) -> ChargingDecision:
-        self._recent.append(time.monotonic())
+        self._services.charging_monitor.record_request()
         return await self.committer.submit(
             partial(self._services.charging.process, request=request)
         )
-
-    def requests_per_second(self) -> float:
-        """Charging requests per second over the last few seconds (for the dashboard)."""
-        horizon = time.monotonic() - RATE_WINDOW_S
-        return sum(1 for t in self._recent if t >= horizon) / RATE_WINDOW_S
 
     async def sweep_forever(self) -> None:
         """Expire reservations and idle sessions, through the same writer as charging."""
@@ -91,7 +83,6 @@ async def serve(settings: Settings, services: Services) -> None:
     runtime = ChargingRuntime(services, settings)
     runtime.start()
     app = create_app(services)
-    app.state.charging_runtime = runtime
     diameter = diameter_server(settings, runtime, services)
     http = uvicorn.Server(
         uvicorn.Config(

@@ -283,6 +283,15 @@ class SqlChargingRepository:
         )
         return [self._reservation(r) for r in rows]
 
+    def open_counts(self) -> tuple[int, int]:
+        sessions = self._one(
+            "SELECT count(*) FROM charging_sessions WHERE state = ?", (SessionState.OPEN.value,)
+        )
+        reservations = self._one(
+            "SELECT count(*) FROM reservations WHERE state = ?", (ReservationState.OPEN.value,)
+        )
+        return int(sessions[0] if sessions else 0), int(reservations[0] if reservations else 0)
+
     # -- the wallet side of a charging request -------------------------------------------------
 
     def resolve_identity(self, value: str) -> tuple[int, int] | None:

@@ -16,6 +16,7 @@ from .auth import BasicAuthCache
 from .problems import domain_error_handler, validation_error_handler
 from .routes_admin import router as admin_router
 from .routes_casm import router as casm_router
+from .routes_charging import router as charging_router
 from .routes_config import config_router
 from .routes_features import router as features_router
 from .routes_wallets import router as wallets_router
@@ -41,6 +42,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(casm_router, prefix=API_PREFIX)
     app.include_router(features_router, prefix=API_PREFIX)
     app.include_router(wallets_router, prefix=API_PREFIX)
+    app.include_router(charging_router, prefix=API_PREFIX)
     app.include_router(tmf_wallets_router)
 
     app.mount(CONSOLE_PREFIX, create_console(services, app.state.problem_log))
