@@ -24,6 +24,8 @@ class Settings:
     charging_sweep_interval_s: float = 5.0
     charging_queue_requests_max: int = 10_000
     rating_time_zone: str = "UTC"
+    # Bearer token 5G network functions present on Nchf; None accepts any consumer.
+    nchf_token: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -45,4 +47,5 @@ class Settings:
             charging_sweep_interval_s=float(env.get("OCS_CHARGING_SWEEP_INTERVAL_S", "5")),
             charging_queue_requests_max=int(env.get("OCS_CHARGING_QUEUE_REQUESTS_MAX", "10000")),
             rating_time_zone=env.get("OCS_RATING_TIME_ZONE", "UTC"),
+            nchf_token=env.get("OCS_NCHF_TOKEN") or None,
         )

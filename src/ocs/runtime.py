@@ -82,7 +82,7 @@ async def serve(settings: Settings, services: Services) -> None:
 
     runtime = ChargingRuntime(services, settings)
     runtime.start()
-    app = create_app(services)
+    app = create_app(services, runtime.decide, settings.nchf_token)
     diameter = diameter_server(settings, runtime, services)
     http = uvicorn.Server(
         uvicorn.Config(

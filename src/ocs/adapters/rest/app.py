@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 
 import ocs
 from ocs.adapters.console.app import create_console
+from ocs.adapters.nchf import Decide, nchf_router
 from ocs.adapters.problem_log import ProblemLog
 from ocs.bootstrap import Services
 from ocs.core.errors import DomainError
@@ -26,7 +27,10 @@ API_PREFIX = "/api/v1"
 CONSOLE_PREFIX = "/console"
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(
+    services: Services, decide: Decide | None = None, nchf_token: str | None = None
+) -> FastAPI:
+    """The HTTP application; with a charging `decide` function it also serves 5G Nchf."""
     app = FastAPI(
         title="OCS",
         version=ocs.__version__,
@@ -44,6 +48,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(wallets_router, prefix=API_PREFIX)
     app.include_router(charging_router, prefix=API_PREFIX)
     app.include_router(tmf_wallets_router)
+    if decide is not None:
+        app.include_router(nchf_router(decide, nchf_token))
 
     app.mount(CONSOLE_PREFIX, create_console(services, app.state.problem_log))
 
