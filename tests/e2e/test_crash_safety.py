@@ -50,12 +50,12 @@ from tests.support.postgres import free_port
 
 pytestmark = pytest.mark.e2e
 
-PEER = "pgw1.crash.test"
+# One Origin-Host per connection: the server keeps one connection per peer.
+PEERS = tuple(f"pgw{n}.crash.test" for n in range(4))
 ADMIN = Actor("e2e", frozenset(Privilege))
 SUBSCRIBERS = 20
 # The PRE product allows two concurrent accesses per wallet: two sessions at a time each.
 WORKERS_PER_SUBSCRIBER = 2
-CONNECTIONS = 4
 # Requests in flight on one connection (the server answers 3004 beyond 64 per peer).
 ASK_WINDOW = 32
 CASH_EACH = 5_000
@@ -104,7 +104,7 @@ def _start(database_url: str, tmp_path: Path, name: str) -> Serve:
         "OCS_DATA_DIR": str(tmp_path),
         "OCS_HTTP_PORT": str(http_port),
         "OCS_DIAMETER_PORT": str(diameter_port),
-        "OCS_DIAMETER_PEERS": PEER,
+        "OCS_DIAMETER_PEERS": ",".join(PEERS),
         "OCS_LOG_LEVEL": "warning",
         "OCS_CHARGING_VALIDITY_TIME_S": str(VALIDITY_TIME_S),
         "OCS_CHARGING_SESSION_TIMEOUT_S": str(SESSION_TIMEOUT_S),
@@ -173,6 +173,7 @@ def plant(database_url: str, tmp_path: Path) -> Iterator[Plant]:
 
 @dataclass
 class Exchange:
+    peer: int  # the index of the peer (and connection) it was sent by
     session_id: str
     kind: str  # INITIAL, UPDATE or TERMINATION
     used_octets: int
@@ -204,8 +205,12 @@ def _steps(worker: int, n: int) -> list[tuple[str, int]]:
     return [("INITIAL", 0), *updates, ("TERMINATION", MB)]
 
 
-async def _worker(gy: GyConnection, peer: GyPeer, msisdn: str, worker: int, load: Load) -> None:
+async def _worker(
+    gy: GyConnection, peers: list[GyPeer], msisdn: str, worker: int, load: Load
+) -> None:
     """Sessions one after the other until the connection dies; one request in flight at most."""
+    peer_index = worker % len(peers)
+    peer = peers[peer_index]
     n = 0
     while True:
         session_id = f"crash;{worker};{n}"
@@ -213,7 +218,7 @@ async def _worker(gy: GyConnection, peer: GyPeer, msisdn: str, worker: int, load
             requested = None if kind == "TERMINATION" else REQUESTED_OCTETS
             mscc = Mscc(DATA_RG, requested_octets=requested, used_octets=used or None)
             request = peer.ccr(session_id, kind, number, msisdn, (mscc,))
-            exchange = Exchange(session_id, kind, used, request)
+            exchange = Exchange(peer_index, session_id, kind, used, request)
             load.exchanges.append(exchange)
             exchange.answer = await gy.ask(request)
             load.answered += 1
@@ -224,13 +229,13 @@ async def _worker(gy: GyConnection, peer: GyPeer, msisdn: str, worker: int, load
         n += 1
 
 
-async def _load_and_kill(serve: Serve, msisdns: list[str], peer: GyPeer) -> Load:
+async def _load_and_kill(serve: Serve, msisdns: list[str], peers: list[GyPeer]) -> Load:
     load = Load(KILL_AFTER_ANSWERS)
     port = serve.diameter_port
-    connections = [await GyConnection.open("127.0.0.1", port, peer) for _ in range(CONNECTIONS)]
+    connections = [await GyConnection.open("127.0.0.1", port, peer) for peer in peers]
     tasks = [
         asyncio.create_task(
-            _worker(connections[w % CONNECTIONS], peer, msisdns[w // WORKERS_PER_SUBSCRIBER], w,
+            _worker(connections[w % len(peers)], peers, msisdns[w // WORKERS_PER_SUBSCRIBER], w,
                     load)
         )
         for w in range(len(msisdns) * WORKERS_PER_SUBSCRIBER)
@@ -249,19 +254,21 @@ async def _load_and_kill(serve: Serve, msisdns: list[str], peer: GyPeer) -> Load
     return load
 
 
-async def _ask_all(port: int, peer: GyPeer, requests: list[Message]) -> list[Message]:
-    """Send every request, no more at a time than the server takes from one peer."""
-    gy = await GyConnection.open("127.0.0.1", port, peer)
-    window = asyncio.Semaphore(ASK_WINDOW)
+async def _retransmit(port: int, peers: list[GyPeer], sent: list[Exchange]) -> list[Message]:
+    """Send each request again (T flag, same identifiers) from the peer that sent it first, no
+    more at a time than the server takes from one peer."""
+    connections = [await GyConnection.open("127.0.0.1", port, peer) for peer in peers]
+    windows = [asyncio.Semaphore(ASK_WINDOW) for _ in peers]
 
-    async def ask(request: Message) -> Message:
-        async with window:
-            return await gy.ask(request)
+    async def ask(exchange: Exchange) -> Message:
+        async with windows[exchange.peer]:
+            return await connections[exchange.peer].ask(retransmitted(exchange.request))
 
     try:
-        return list(await asyncio.gather(*(ask(r) for r in requests)))
+        return list(await asyncio.gather(*(ask(x) for x in sent)))
     finally:
-        await gy.close()
+        for gy in connections:
+            await gy.close()
 
 
 # -- what the database says ---------------------------------------------------------------------
@@ -349,15 +356,17 @@ def test_kill_9_under_load_loses_no_acknowledged_charge_and_leaves_nothing_held(
     services = plant.services
     msisdns = sorted(plant.wallets)
     wallet_ids = [plant.wallets[m] for m in msisdns]
-    peer = GyPeer(PEER, "crash.test")
+    peers = [GyPeer(host, "crash.test") for host in PEERS]
 
     # 1. Load, and kill -9 in the middle of it.
     first = plant.start("first")
-    load = asyncio.run(_load_and_kill(first, msisdns, peer))
+    load = asyncio.run(_load_and_kill(first, msisdns, peers))
     assert first.process.wait(timeout=10) == -signal.SIGKILL
     answers = [x.answer for x in load.exchanges if x.answer is not None]
     assert len(answers) >= KILL_AFTER_ANSWERS
     assert all(a.result_code == ResultCode.SUCCESS for a in answers), first.log.read_text()
+    answered_workers = {x.session_id.split(";")[1] for x in load.exchanges if x.answer}
+    assert len(answered_workers) == SUBSCRIBERS * WORKERS_PER_SUBSCRIBER, "a worker starved"
     in_flight = [x for x in load.exchanges if x.answer is None]
     assert in_flight, "the server was killed with nothing in flight"
     _, open_sessions = _open_counts(services)
@@ -376,7 +385,7 @@ def test_kill_9_under_load_loses_no_acknowledged_charge_and_leaves_nothing_held(
     acknowledged = [
         x for x in load.exchanges if x.acknowledged and x.kind in ("UPDATE", "TERMINATION")
     ]
-    replies = asyncio.run(_ask_all(port, peer, [retransmitted(x.request) for x in acknowledged]))
+    replies = asyncio.run(_retransmit(port, peers, acknowledged))
     for exchange, reply in zip(acknowledged, replies, strict=True):
         assert exchange.answer is not None
         assert reply.avps == exchange.answer.avps, exchange.session_id
@@ -384,7 +393,7 @@ def test_kill_9_under_load_loses_no_acknowledged_charge_and_leaves_nothing_held(
 
     # The requests the crash left unanswered, sent again as a network element would: each is
     # either replayed (it was committed) or decided now, so every charge is acknowledged.
-    retries = asyncio.run(_ask_all(port, peer, [retransmitted(x.request) for x in in_flight]))
+    retries = asyncio.run(_retransmit(port, peers, in_flight))
     for exchange, reply in zip(in_flight, retries, strict=True):
         exchange.answer = reply
     recovered = _ledger(services, wallet_ids)
@@ -397,11 +406,8 @@ def test_kill_9_under_load_loses_no_acknowledged_charge_and_leaves_nothing_held(
         assert time.monotonic() < deadline, f"still open: {_open_counts(services)}"
         time.sleep(0.2)
     with services.engine.connect() as conn:
-        states = dict(
-            conn.execute(
-                sa.select(reservations.c.state, sa.func.count()).group_by(reservations.c.state)
-            ).all()
-        )
+        query = sa.select(reservations.c.state, sa.func.count()).group_by(reservations.c.state)
+        states = {str(state): int(count) for state, count in conn.execute(query)}
     assert set(states) <= {"COMMITTED", "REVOKED", "EXPIRED"}, states
     assert states.get("EXPIRED", 0) > 0, f"no reservation expired after the crash: {states}"
     with services.store.transaction() as uow:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
@@ -361,7 +361,7 @@ def plan_debit(
     """Bucket changes taking `amount` (> 0) from one balance type, or None when the limit type's
     floor would be crossed. What the buckets cannot cover becomes debt on the open bucket."""
     own = of_type(buckets, balance_type)
-    if floor is not None and available_value(own, now) - amount < floor - 1:
+    if floor is not None and available_value(own, now) - amount < floor:
         return None
     changes: list[BucketChange] = []
     remaining = amount
@@ -419,18 +419,6 @@ def plan_credit(
     else:
         changes.append(change(same, remaining))
     return changes
-
-
-def apply_changes(buckets: Sequence[Bucket], changes: Iterable[BucketChange]) -> list[Bucket]:
-    """The bucket list after the changes (new buckets keep id 0), used to project results."""
-    result = list(buckets)
-    for c in changes:
-        updated = replace(c.bucket, value=c.new_value, expires_at=c.expires_at)
-        if c.bucket.id == 0:
-            result.append(updated)
-        else:
-            result = [updated if b.id == c.bucket.id else b for b in result]
-    return result
 
 
 # -- maximum balance ---------------------------------------------------------------------------
@@ -565,12 +553,6 @@ class ChargeOutcome(StrEnum):
     CHARGED = "CHARGED"
 
 
-def first_outcome(outcomes: Iterable[ChargeOutcome]) -> ChargeOutcome:
-    """The outcome that takes precedence; CHARGED only when nothing failed."""
-    order = list(ChargeOutcome)
-    return min(outcomes, key=order.index, default=ChargeOutcome.CHARGED)
-
-
 # -- merge -------------------------------------------------------------------------------------
 
 
@@ -612,7 +594,7 @@ def plan_bucket_merge(
         if bucket.value == 0:
             continue
         if not bucket.is_started(now):
-            created.append(moved(bucket))
+            created.append(_moved(bucket))
             continue
         if bucket.expires_at is None:
             holder = _open_bucket(of_type(target, bucket.balance_type), now)
@@ -625,7 +607,7 @@ def plan_bucket_merge(
         if policy is BucketPolicy.MERGE:
             partner = _merge_partner(target, bucket.balance_type, now)
         if partner is None:
-            created.append(moved(bucket))
+            created.append(_moved(bucket))
         else:
             _accumulate(changes, partner, bucket.value, bucket.expires_at)
     for balance_type, value in opened.items():
@@ -633,7 +615,7 @@ def plan_bucket_merge(
     return [*changes.values(), *created]
 
 
-def moved(bucket: Bucket) -> BucketChange:
+def _moved(bucket: Bucket) -> BucketChange:
     """A new bucket carrying another bucket's value and dates (in another wallet)."""
     return new_bucket(bucket.balance_type, bucket.value, bucket.start_at, bucket.expires_at)
 

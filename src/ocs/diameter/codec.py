@@ -144,15 +144,17 @@ _INTEGERS: dict[d.AvpType, struct.Struct] = {
 Unpack = Callable[[bytes, int], tuple[int]]
 # Per avp_key: (definition, integer size, integer unpacker, decoder). Integers are read
 # inline by the walk, other types through their decoder; neither means Grouped.
-_TABLE: dict[int, tuple[d.AvpDef, int, Unpack | None, Decoder | None]] = {}
-for _key, _definition in d.AVPS_BY_KEY.items():
-    _layout = _INTEGERS.get(_definition.type)
-    _TABLE[_key] = (
-        _definition,
-        _layout.size if _layout else 0,
-        _layout.unpack_from if _layout else None,
-        _DECODERS.get(_definition.type),
-    )
+DecodeEntry = tuple[d.AvpDef, int, Unpack | None, Decoder | None]
+
+
+def _decode_entry(definition: d.AvpDef) -> DecodeEntry:
+    layout = _INTEGERS.get(definition.type)
+    if layout is not None:
+        return definition, layout.size, layout.unpack_from, None
+    return definition, 0, None, _DECODERS.get(definition.type)
+
+
+_TABLE = {key: _decode_entry(definition) for key, definition in d.AVPS_BY_KEY.items()}
 
 
 def _example(definition: d.AvpDef) -> Avp:
@@ -420,13 +422,17 @@ _ENCODERS: dict[d.AvpType, Encoder] = {
     d.AvpType.TIME: _encode_time,
 }
 Pack = Callable[[int], bytes]
+
+
 # Per avp_key: an integer packer, or an encoder for the other types. Bytes values (raw)
 # and lists (Grouped) never reach the table.
-_ENCODER_TABLE: dict[int, tuple[Pack | None, Encoder]] = {}
-for _key, _definition in d.AVPS_BY_KEY.items():
-    _layout = _INTEGERS.get(_definition.type)
-    _encoder = _ENCODERS.get(_definition.type, _encode_wrong_shape)
-    _ENCODER_TABLE[_key] = (_layout.pack if _layout else None, _encoder)
+def _encode_entry(definition: d.AvpDef) -> tuple[Pack | None, Encoder]:
+    layout = _INTEGERS.get(definition.type)
+    encoder = _ENCODERS.get(definition.type, _encode_wrong_shape)
+    return (layout.pack if layout else None), encoder
+
+
+_ENCODER_TABLE = {key: _encode_entry(definition) for key, definition in d.AVPS_BY_KEY.items()}
 
 
 def _encode_avps(avps: list[Avp], out: bytearray) -> None:

@@ -13,7 +13,7 @@ from ocs.core.comments import (
 from ocs.core.errors import DomainError, ProblemKind, not_found
 from ocs.core.security import Privilege
 from ocs.service.actor import Actor
-from ocs.service.feature_access import FeatureService, visible_subscriber
+from ocs.service.feature_access import FeatureService, locked_subscriber, visible_subscriber
 from ocs.service.ports import UnitOfWork
 
 
@@ -29,7 +29,7 @@ class CommentService(FeatureService):
         body = check_comment_text(text)
         now = self.clock.now()
         with self.store.transaction() as uow:
-            visible_subscriber(uow, actor, subscriber_id)
+            locked_subscriber(uow, actor, subscriber_id)
             if len(uow.features.list_comments(subscriber_id)) >= COMMENTS_PER_SUBSCRIBER_MAX:
                 raise DomainError(
                     ProblemKind.CONFLICT,
@@ -72,7 +72,7 @@ def _require(actor: Actor, action: CommentAction, author: str | None) -> None:
 
 
 def _comment(uow: UnitOfWork, actor: Actor, subscriber_id: int, comment_id: int) -> Comment:
-    visible_subscriber(uow, actor, subscriber_id)
+    locked_subscriber(uow, actor, subscriber_id)
     comment = uow.features.get_comment(comment_id)
     if comment is None or comment.subscriber_id != subscriber_id:
         raise not_found("comment", comment_id)

@@ -25,6 +25,8 @@ from ocs.service.actor import Actor
 from ocs.service.feature_access import (
     FeatureService,
     config_reference,
+    locked_provider,
+    locked_subscriber,
     visible_provider,
     visible_subscriber,
 )
@@ -60,7 +62,7 @@ class CugService(FeatureService):
                 ProblemKind.MISSING_FIELD, "service_provider is required", "service_provider"
             )
         with self.store.transaction() as uow:
-            provider = visible_provider(uow, actor, inp.service_provider)
+            provider = locked_provider(uow, actor, inp.service_provider)
             config_reference(uow, ConfigKind.TARIFF_PLAN, inp.tariff_plan, "tariff_plan")
             if uow.features.cug_id_by_name(provider, name) is not None:
                 raise DomainError(
@@ -148,7 +150,7 @@ class CugService(FeatureService):
             )
         check_distinct([str(i) for i in cug_ids], "closed_user_groups")
         with self.store.transaction() as uow:
-            subscriber = visible_subscriber(uow, actor, subscriber_id)
+            subscriber = locked_subscriber(uow, actor, subscriber_id)
             before = {g.id for g in uow.features.cugs_of_subscriber(subscriber_id)}
             for cug_id in cug_ids:
                 group = uow.features.get_cug(cug_id)

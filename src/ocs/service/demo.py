@@ -14,6 +14,7 @@ from ocs.service.casm import (
     SubscriberInput,
 )
 from ocs.service.configuration import ConfigurationService
+from ocs.service.wallet_ledger import WalletInput
 
 DEMO_PROVIDER = "DEMO"
 
@@ -111,6 +112,7 @@ DEMO_CONFIG: tuple[tuple[ConfigKind, Mapping[str, object]], ...] = (
             "name": "Prepaid Smart",
             "service_provider": DEMO_PROVIDER,
             "currency": "EUR",
+            "default_balance_type": "CASH",
         },
     ),
 )
@@ -139,6 +141,7 @@ def load_demo(actor: Actor, configuration: ConfigurationService, casm: CasmServi
                 account=AccountInput(
                     customer=CustomerInput(name=name, service_provider=DEMO_PROVIDER)
                 ),
+                wallet=WalletInput(product_type="PREPAID-S"),
             ),
         )
     return True

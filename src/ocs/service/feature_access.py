@@ -46,6 +46,21 @@ def visible_provider(uow: UnitOfWork, actor: Actor, provider: str) -> str:
     return provider
 
 
+def locked_subscriber(uow: UnitOfWork, actor: Actor, subscriber_id: int) -> Subscriber:
+    """A visible subscriber whose features this unit of work is about to change. (SQLite
+    already serialises writers; PostgreSQL needs the row lock for the limits to hold.)"""
+    subscriber = visible_subscriber(uow, actor, subscriber_id)
+    uow.features.lock_subscriber(subscriber_id)
+    return subscriber
+
+
+def locked_provider(uow: UnitOfWork, actor: Actor, provider: str) -> str:
+    """A visible service provider whose lists, groups or fields are about to change."""
+    visible_provider(uow, actor, provider)
+    uow.features.lock_provider(provider)
+    return provider
+
+
 def config_reference(uow: UnitOfWork, kind: ConfigKind, code: str, field: str) -> Record:
     record = uow.config.get(kind, code)
     if record is None:

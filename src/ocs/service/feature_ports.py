@@ -25,6 +25,15 @@ class StoredDetails:
 
 
 class SubscriberFeatureRepository(Protocol):
+    def lock_subscriber(self, subscriber_id: int) -> None:
+        """Hold the subscriber's row until the unit of work ends, so that concurrent changes
+        to its features (and their limits) run one after the other."""
+        ...
+
+    def lock_provider(self, provider: str) -> None:
+        """The same for a service provider's lists, groups and fields."""
+        ...
+
     def get_details(self, subscriber_id: int) -> StoredDetails: ...
 
     def put_details(

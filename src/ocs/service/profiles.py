@@ -28,7 +28,13 @@ from ocs.core.profiles import (
 from ocs.core.security import Privilege
 from ocs.core.zones import Zone, shape_view
 from ocs.service.actor import Actor
-from ocs.service.feature_access import FeatureService, visible_provider, visible_subscriber
+from ocs.service.feature_access import (
+    FeatureService,
+    locked_provider,
+    locked_subscriber,
+    visible_provider,
+    visible_subscriber,
+)
 from ocs.service.ports import UnitOfWork
 from ocs.service.zones import replace_zone_shapes
 
@@ -62,7 +68,7 @@ class ProfileService(FeatureService):
         actor.require(Privilege.CREATE_DELETE)
         group_name = check_name(name, "name", GROUP_NAME_LENGTH_MAX)
         with self.store.transaction() as uow:
-            visible_provider(uow, actor, provider)
+            locked_provider(uow, actor, provider)
             groups = uow.features.list_groups(provider)
             if len(groups) >= GROUPS_PER_PROVIDER_MAX:
                 raise DomainError(
@@ -129,6 +135,7 @@ class ProfileService(FeatureService):
         display = check_name(inp.display_name, "display_name", DISPLAY_NAME_LENGTH_MAX)
         with self.store.transaction() as uow:
             group = _group(uow, actor, group_id)
+            uow.features.lock_provider(group.service_provider)
             permission = (
                 field_permission_name(group.service_provider, group.name, display)
                 if inp.permission_name is None
@@ -242,7 +249,7 @@ class ProfileService(FeatureService):
     def _field_and_value(
         self, uow: UnitOfWork, actor: Actor, subscriber_id: int, field_id: int
     ) -> tuple[ProfileField, object]:
-        subscriber = visible_subscriber(uow, actor, subscriber_id)
+        subscriber = locked_subscriber(uow, actor, subscriber_id)
         field = uow.features.get_field(field_id)
         if field is None or field.service_provider != subscriber.service_provider:
             raise not_found("profile field", field_id)

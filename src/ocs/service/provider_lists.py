@@ -17,7 +17,7 @@ from ocs.core.friends import (
 from ocs.core.numbers import check_number
 from ocs.core.security import Privilege
 from ocs.service.actor import Actor
-from ocs.service.feature_access import FeatureService, visible_provider
+from ocs.service.feature_access import FeatureService, locked_provider, visible_provider
 from ocs.service.ports import UnitOfWork
 
 
@@ -35,7 +35,7 @@ class ProviderListService(FeatureService):
         actor.require(Privilege.MODIFY)
         checked = check_blacklist(entries)
         with self.store.transaction() as uow:
-            visible_provider(uow, actor, provider)
+            locked_provider(uow, actor, provider)
             return self._put(uow, actor, kind, provider, checked)
 
     def add_to_blacklist(
@@ -44,7 +44,7 @@ class ProviderListService(FeatureService):
         actor.require(Privilege.MODIFY)
         entry = check_number(number, "number")
         with self.store.transaction() as uow:
-            visible_provider(uow, actor, provider)
+            locked_provider(uow, actor, provider)
             current = uow.features.get_blacklist(kind, provider)
             if entry in current:
                 raise DomainError(
@@ -64,7 +64,7 @@ class ProviderListService(FeatureService):
     ) -> list[str]:
         actor.require(Privilege.MODIFY)
         with self.store.transaction() as uow:
-            visible_provider(uow, actor, provider)
+            locked_provider(uow, actor, provider)
             current = uow.features.get_blacklist(kind, provider)
             if number not in current:
                 raise not_found(f"{kind.value} entry", number)
@@ -87,7 +87,7 @@ class ProviderListService(FeatureService):
     def get_prefix_map(self, actor: Actor, provider: str) -> list[PrefixMapEntry]:
         actor.require(Privilege.READ)
         with self.store.transaction() as uow:
-            visible_provider(uow, actor, provider)
+            locked_provider(uow, actor, provider)
             return uow.features.get_prefix_map(provider)
 
     def put_prefix_mapping(
@@ -120,7 +120,7 @@ class ProviderListService(FeatureService):
     def delete_prefix_mapping(self, actor: Actor, provider: str, prefix: str) -> None:
         actor.require(Privilege.MODIFY)
         with self.store.transaction() as uow:
-            visible_provider(uow, actor, provider)
+            locked_provider(uow, actor, provider)
             if prefix not in {e.prefix for e in uow.features.get_prefix_map(provider)}:
                 raise not_found("F&D prefix mapping", prefix)
             users = uow.features.count_fd_prefix_users(provider, prefix)

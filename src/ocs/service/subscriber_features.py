@@ -37,6 +37,7 @@ from ocs.service.actor import Actor
 from ocs.service.feature_access import (
     FeatureService,
     config_reference,
+    locked_subscriber,
     visible_provider,
     visible_subscriber,
 )
@@ -95,7 +96,7 @@ class SubscriberFeatureService(FeatureService):
         actor.require(Privilege.MODIFY)
         description = check_description(inp.description)
         with self.store.transaction() as uow:
-            visible_subscriber(uow, actor, subscriber_id)
+            locked_subscriber(uow, actor, subscriber_id)
             stored = uow.features.get_details(subscriber_id)
             change = decide_pin_change(
                 inp.pin_defined, inp.pin, inp.pin_confirmation, stored.pin_hash is not None
@@ -127,7 +128,7 @@ class SubscriberFeatureService(FeatureService):
         """Whether `pin` is the subscriber's PIN (False when none is set)."""
         actor.require(Privilege.READ)
         with self.store.transaction() as uow:
-            visible_subscriber(uow, actor, subscriber_id)
+            locked_subscriber(uow, actor, subscriber_id)
             pin_hash = uow.features.get_details(subscriber_id).pin_hash
         return pin_hash is not None and self.hasher.verify(pin_hash, pin)
 
@@ -150,7 +151,7 @@ class SubscriberFeatureService(FeatureService):
         actor.require(Privilege.MODIFY)
         barring = check_call_barring(list_type, ignore, numbers)
         with self.store.transaction() as uow:
-            visible_subscriber(uow, actor, subscriber_id)
+            locked_subscriber(uow, actor, subscriber_id)
             uow.features.put_call_barring(subscriber_id, barring)
             self._audit(uow, actor, "update", "call-barring", subscriber_id, asdict(barring))
             return barring
@@ -219,7 +220,7 @@ class SubscriberFeatureService(FeatureService):
         actor.require(Privilege.MODIFY)
         now = self.clock.now()
         with self.store.transaction() as uow:
-            provider = visible_subscriber(uow, actor, subscriber_id).service_provider
+            provider = locked_subscriber(uow, actor, subscriber_id).service_provider
             lists = uow.features
             friends = Friends(
                 active_service=parse_friends_service(inp.active_service),

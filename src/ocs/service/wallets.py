@@ -682,7 +682,7 @@ class WalletService:
             if target_id is None and (
                 target_type is WalletType.PRIMARY or source_sub.id == target_sub.id
             ):
-                raise not_found_field(
+                raise _not_found_field(
                     f"subscriber {target_sub.id} has no {target_type.value} wallet",
                     "target_wallet_type",
                 )
@@ -869,7 +869,7 @@ class WalletService:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def not_found_field(detail: str, field_name: str) -> DomainError:
+def _not_found_field(detail: str, field_name: str) -> DomainError:
     return DomainError(ProblemKind.NOT_FOUND, detail, field_name)
 
 
@@ -903,7 +903,7 @@ def _linked_wallet(
 ) -> int:
     wallet_id = _optional_link(uow, subscriber_id, kind)
     if wallet_id is None:
-        raise not_found_field(f"subscriber {subscriber_id} has no {kind.value} wallet", field_name)
+        raise _not_found_field(f"subscriber {subscriber_id} has no {kind.value} wallet", field_name)
     return wallet_id
 
 
@@ -1037,10 +1037,10 @@ def _display(
                 "display_currency",
             )
         return None
-    return convert_minor(value, scale(uow, currency), scale(uow, shown), rate.rate_nano)
+    return convert_minor(value, _scale(uow, currency), _scale(uow, shown), rate.rate_nano)
 
 
-def scale(uow: UnitOfWork, currency: str) -> int:
+def _scale(uow: UnitOfWork, currency: str) -> int:
     record = uow.config.get(ConfigKind.CURRENCY, currency)
     assert record is not None
     return int(str(record["scale"]))

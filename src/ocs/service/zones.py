@@ -19,7 +19,7 @@ from ocs.core.zones import (
     shape_view,
 )
 from ocs.service.actor import Actor
-from ocs.service.feature_access import FeatureService, visible_subscriber
+from ocs.service.feature_access import FeatureService, locked_subscriber, visible_subscriber
 from ocs.service.ports import UnitOfWork
 
 
@@ -36,7 +36,7 @@ class ZoneService(FeatureService):
         name = check_zone_name(zone_name)
         shape = parse_shape(payload)
         with self.store.transaction() as uow:
-            visible_subscriber(uow, actor, subscriber_id)
+            locked_subscriber(uow, actor, subscriber_id)
             zones = uow.features.list_zones(subscriber_id)
             zone = _find(zones, name)
             actor.require(privilege_to_add_shape(zone is not None))
@@ -62,7 +62,7 @@ class ZoneService(FeatureService):
         actor.require(Privilege.MODIFY)
         shape = parse_shape(payload)
         with self.store.transaction() as uow:
-            visible_subscriber(uow, actor, subscriber_id)
+            locked_subscriber(uow, actor, subscriber_id)
             _shape_of(_zone(uow, subscriber_id, zone_name), shape_id)
             uow.features.update_shape(shape_id, shape)
             detail = {"zone": zone_name, "shape": shape_id, **shape_view(shape)}
@@ -74,7 +74,7 @@ class ZoneService(FeatureService):
     ) -> Zone | None:
         """Delete one shape; the zone goes with its last shape (None is returned then)."""
         with self.store.transaction() as uow:
-            visible_subscriber(uow, actor, subscriber_id)
+            locked_subscriber(uow, actor, subscriber_id)
             zone = _zone(uow, subscriber_id, zone_name)
             _shape_of(zone, shape_id)
             actor.require(privilege_to_delete_shape(len(zone.shapes)))
@@ -89,7 +89,7 @@ class ZoneService(FeatureService):
     def delete_zone(self, actor: Actor, subscriber_id: int, zone_name: str) -> None:
         actor.require(Privilege.CREATE_DELETE)
         with self.store.transaction() as uow:
-            visible_subscriber(uow, actor, subscriber_id)
+            locked_subscriber(uow, actor, subscriber_id)
             zone = _zone(uow, subscriber_id, zone_name)
             uow.features.delete_zone(zone.id)
             self._audit(uow, actor, "delete", "zone", subscriber_id, {"zone": zone_name})

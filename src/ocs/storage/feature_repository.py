@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from ocs.core.call_barring import BarringListType, CallBarring
 from ocs.core.comments import Comment
+from ocs.core.configuration import ConfigKind
 from ocs.core.cug import ClosedUserGroup, VirtualMember, VirtualMemberKind
 from ocs.core.friends import BlacklistKind, Friends, FriendsService, PrefixMapEntry
 from ocs.core.number_translation import ShortCode, TranslationScope
@@ -40,6 +41,15 @@ class SqlFeatureRepository:
     def _insert_many(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
             self.conn.execute(insert(table), list(rows))
+
+    def lock_subscriber(self, subscriber_id: int) -> None:
+        s = t.subscribers.c
+        self.conn.execute(select(s.id).where(s.id == subscriber_id).with_for_update())
+
+    def lock_provider(self, provider: str) -> None:
+        table = t.config_tables[ConfigKind.SERVICE_PROVIDER]
+        query = select(table.c.code).where(table.c.code == provider).with_for_update()
+        self.conn.execute(query)
 
     # -- subscriber details --------------------------------------------------------------------
 

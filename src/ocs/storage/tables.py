@@ -448,9 +448,7 @@ ff_numbers = Table(
 provider_blacklists = Table(
     "provider_blacklists",
     metadata,
-    Column(
-        "service_provider", String(32), _cfg_ref(ConfigKind.SERVICE_PROVIDER), primary_key=True
-    ),
+    Column("service_provider", String(32), _cfg_ref(ConfigKind.SERVICE_PROVIDER), primary_key=True),
     Column("list_kind", String(16), primary_key=True),
     Column("number", String(32), primary_key=True),
 )
@@ -458,9 +456,7 @@ provider_blacklists = Table(
 fd_prefix_map = Table(
     "fd_prefix_map",
     metadata,
-    Column(
-        "service_provider", String(32), _cfg_ref(ConfigKind.SERVICE_PROVIDER), primary_key=True
-    ),
+    Column("service_provider", String(32), _cfg_ref(ConfigKind.SERVICE_PROVIDER), primary_key=True),
     Column("prefix", String(32), primary_key=True),
     Column("announcement_set", String(50), nullable=False),
     Column("announcement_entry", String(50), nullable=False),

@@ -43,11 +43,13 @@ def log_in(page: Page, server: Server, username: str, password: str) -> None:
     page.wait_for_url(server.console("/"))
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Save the page as docs/screenshots/<name>.png (linked from the README)."""
+def screenshot(page: Page, name: str, full_page: bool = True) -> Path:
+    """Save the page as docs/screenshots/<name>.png (linked from the README); a dialog is
+    shot as the browser window shows it, not as the whole page."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
+    assert path.stat().st_size > 0
     return path
 
 

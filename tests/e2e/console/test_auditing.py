@@ -49,7 +49,7 @@ def test_state_change_asks_for_a_reason_recorded_with_the_operator(
     expect(dialog).to_be_visible()
     expect(dialog.locator("#reason-text")).to_have_attribute("maxlength", "200")
     dialog.locator("#reason-text").fill("Invoice 2026-11 unpaid")
-    screenshot(page, "11-change-reason")
+    screenshot(page, "10-change-reason", full_page=False)
     dialog.locator("#reason-ok").click()
     expect(page.locator(".notice")).to_have_text("State change recorded.")
     expect(page.locator("h1 .badge")).to_have_text("SUSPENDED")

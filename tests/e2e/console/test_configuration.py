@@ -15,7 +15,7 @@ def test_every_kind_has_a_list_screen_linked_from_the_index(
     admin_tab: Page, server: Server
 ) -> None:
     admin_tab.goto(server.console("/config"))
-    screenshot(admin_tab, "08-configuration")
+    screenshot(admin_tab, "07-configuration")
     for kind in ConfigKind:
         link = admin_tab.locator(f"main a.kind[href$='/config/{kind.value}']")
         expect(link).to_have_count(1)
@@ -62,7 +62,7 @@ def test_duplicate_code_is_shown_next_to_the_code_and_nothing_is_saved(
     page.click("button:has-text('Create')")
     assert field_error(page, "code") == "Account type with code 'PAYER' already exists"
     expect(page.locator("#f-name")).to_have_value("Second payer")
-    screenshot(page, "09-error-next-to-field")
+    screenshot(page, "08-error-next-to-field")
     page.goto(server.console("/config/account-types/PAYER"))
     expect(page.locator("#f-name")).to_have_value("Payer")
 
@@ -76,7 +76,7 @@ def test_reference_fields_are_select_boxes_of_existing_codes(
     admin_tab: Page, server: Server
 ) -> None:
     admin_tab.goto(server.console("/config/account-profiles/RES-ACC"))
-    screenshot(admin_tab, "10-configuration-form")
+    screenshot(admin_tab, "09-configuration-form")
     options = admin_tab.locator("#f-account_type option")
     expect(options).to_have_text(["PAYER - Payer", "TECH - Technical"])
     reasons = admin_tab.locator("#f-account_state_reason option")

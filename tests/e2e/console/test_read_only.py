@@ -48,7 +48,7 @@ def test_read_only_operator_sees_no_change_buttons(
     tab.get_by_role("link", name="31612345003").click()
     expect(tab.get_by_test_id("resource-form")).to_have_count(0)
     expect(tab.get_by_role("button", name="Remove")).to_have_count(0)
-    screenshot(tab, "12-read-only-subscriber")
+    screenshot(tab, "11-read-only-subscriber")
 
 
 def test_server_refuses_a_read_only_operators_post(

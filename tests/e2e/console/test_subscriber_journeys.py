@@ -48,13 +48,13 @@ def test_customer_then_account_then_subscriber_from_profiles(
     expect(resources).to_contain_text("MSISDN")
     expect(resources).to_contain_text("204085550000001")
     expect(page.locator(".crumbs")).to_contain_text("Dora Journey")
-    screenshot(page, "07-subscriber-details")
+    screenshot(page, "06-subscriber-details")
 
     page.locator(".crumbs a", has_text="Dora Journey").click()
     accounts = page.get_by_test_id("accounts")
     expect(accounts).to_contain_text("PAYER")
     expect(accounts).to_contain_text("31655500001")
-    screenshot(page, "05-customer")
+    screenshot(page, "04-customer")
 
 
 def test_one_form_creates_customer_account_and_subscriber(admin_tab: Page, server: Server) -> None:
@@ -64,7 +64,7 @@ def test_one_form_creates_customer_account_and_subscriber(admin_tab: Page, serve
     page.fill("#f-subscriber_id", "31655500002")
     page.fill("#f-customer_name", "Erin Onego")
     page.fill("[name='resource.MSISDN']", "31655500002")
-    screenshot(page, "06-new-subscriber")
+    screenshot(page, "05-new-subscriber")
     page.click("button:has-text('Create subscriber')")
     expect(page.locator(".notice")).to_have_text("Created.")
     page.locator(".crumbs a", has_text="Erin Onego").click()
@@ -87,6 +87,18 @@ def test_new_subscriber_error_is_shown_next_to_its_field_and_nothing_is_saved(
     expect(page.locator(".empty")).to_contain_text("No customer name starts with")
 
 
+def test_unknown_account_number_is_shown_next_to_the_account(
+    admin_tab: Page, server: Server
+) -> None:
+    page = admin_tab
+    page.goto(server.console("/subscribers/new"))
+    page.fill("#f-subscriber_id", "31655500004")
+    page.fill("#f-account_id", "987654")
+    page.click("button:has-text('Create subscriber')")
+    assert field_error(page, "account_id") == "account 987654 does not exist"
+    expect(page.locator("#f-account_id")).to_have_value("987654")
+
+
 def test_find_subscriber_by_prefix_exact_resource_and_customer(
     admin_tab: Page, server: Server
 ) -> None:
@@ -97,7 +109,7 @@ def test_find_subscriber_by_prefix_exact_resource_and_customer(
     results = page.get_by_test_id("subscriber-results")
     expect(results.locator("tbody tr")).to_have_count(3)
     expect(page).to_have_url(re.compile(r"q=3161234500"))  # htmx pushed the search address
-    screenshot(page, "04-subscriber-search")
+    screenshot(page, "03-subscriber-search")
 
     page.select_option("select[name='match']", "exact")
     page.click("button:has-text('Search')")

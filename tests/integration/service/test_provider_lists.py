@@ -3,6 +3,8 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from ocs.bootstrap import Services
@@ -157,3 +159,23 @@ def test_a_provider_with_lists_cannot_be_deleted(basics: Services, admin: Actor)
     basics.features.provider_lists.add_to_blacklist(admin, FD, OTHER_PROVIDER, "09")
     error = refused(basics.configuration.delete, admin, ConfigKind.SERVICE_PROVIDER, OTHER_PROVIDER)
     assert error.kind is ProblemKind.IN_USE
+
+
+def test_a_second_writer_waits_for_the_first(basics: Services, admin: Actor) -> None:
+    """The limits hold under concurrent writers: a unit of work changing a provider's lists
+    holds the provider until it ends, so the next one counts what the first wrote."""
+    second_done = threading.Event()
+
+    def second_writer() -> None:
+        basics.features.provider_lists.add_to_blacklist(admin, FF, PROVIDER, "2")
+        second_done.set()
+
+    with basics.store.transaction() as uow:
+        uow.features.lock_provider(PROVIDER)
+        uow.features.put_blacklist(FF, PROVIDER, ["1"])
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        assert not second_done.wait(0.5)
+    thread.join(timeout=30)
+    assert second_done.is_set()
+    assert basics.features.provider_lists.get_blacklist(admin, FF, PROVIDER) == ["1", "2"]

@@ -247,14 +247,19 @@ def test_activation_over_a_reject_maximum_changes_neither_state_nor_balances(
     assert ws.wallets.get_wallet(admin, wallet_id).wallet.state is WalletState.PRE_USE
 
 
-def test_first_chargeable_use_activates_a_pre_use_wallet(ws: Services, admin: Actor) -> None:
+def test_first_chargeable_use_activates_a_pre_use_wallet(
+    ws: Services, admin: Actor, clock: FakeClock
+) -> None:
     ws.wallet_settings.set_activation_credit(admin, PRODUCT, "CASH", 500)
     subscriber = new_subscriber(ws, admin)
     wallet_id = wallet_of(ws, admin, subscriber)
+    assert ws.wallets.get_wallet(admin, wallet_id).wallet.last_used_at is None
+    clock.advance(60)
     result = ws.wallets.charge(ChargeRequest(subscriber, {"CASH": 200}))
     assert (result.outcome, result.wallet_id) == (ChargeOutcome.CHARGED, wallet_id)
     view = ws.wallets.get_wallet(admin, wallet_id)
     assert (view.wallet.state, _balances(view)["CASH"]) == (WalletState.ACTIVE, (300, 300))
+    assert view.wallet.activated_at == view.wallet.last_used_at == clock.now()
     assert _edr_types(ws, admin, subscriber) == [
         EdrType.WALLET_CREATED, EdrType.ACTIVATION, EdrType.CHARGE,
     ]  # fmt: skip

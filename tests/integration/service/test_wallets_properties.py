@@ -5,7 +5,6 @@ step changed nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -40,6 +39,8 @@ OPERATION = st.one_of(
     st.tuples(st.just("edit_bucket"), WHO, st.integers(0, 20), st.integers(0, 600)),
     st.tuples(st.just("delete_bucket"), WHO, st.integers(0, 20)),
     st.tuples(st.just("charge"), WHO, BALANCE_TYPES, st.integers(1, 500)),
+    # Charges or adjusts exactly what is available plus 0-2: probes every balance floor.
+    st.tuples(st.just("drain"), WHO, BALANCE_TYPES, st.integers(0, 2), st.booleans()),
     st.tuples(st.just("advance"), st.integers(1, 96)),
     st.tuples(st.just("reverse"), st.integers(0, 20)),
     st.tuples(st.just("merge"), st.sampled_from(["MERGE", "MOVE"])),
@@ -106,6 +107,17 @@ class Run:
         else:
             assert ledger_fingerprint(self.services) == before
 
+    def _drain(self, who: int, balance_type: str, excess: int, by_charge: bool) -> None:
+        view = self.services.wallets.get_wallet(self.admin, self.wallet(who))
+        held = [b.available_value for b in view.balances if b.balance_type == balance_type]
+        amount = (held[0] if held else 0) + excess
+        if amount <= 0:
+            return
+        if by_charge:
+            self._charge(who, balance_type, amount)
+        else:
+            self._adjust(who, balance_type, -amount)
+
     def _advance(self, hours: int) -> None:
         self.clock.advance(hours * 3600)
         self.services.wallets.expire_buckets(self.admin)
@@ -132,9 +144,9 @@ class Run:
 
 
 @pytest.fixture
-def ws(services: Services, admin: Actor) -> Iterator[Services]:
+def ws(services: Services, admin: Actor) -> Services:
     load_wallet_catalog(services, admin)
-    yield services
+    return services
 
 
 @settings(

@@ -11,14 +11,12 @@ from ocs.core.wallets import (
     Bucket,
     BucketChange,
     BucketPolicy,
-    ChargeOutcome,
     CreditOutcome,
     ExpiryPolicy,
     LimitType,
     WalletAction,
     WalletState,
     allowed_limit_types,
-    apply_changes,
     available_value,
     balance_floor,
     change,
@@ -34,7 +32,6 @@ from ocs.core.wallets import (
     consumption_order,
     decide_credit,
     effective_limits,
-    first_outcome,
     generated_reference,
     merged_expiry,
     new_bucket,
@@ -45,6 +42,7 @@ from ocs.core.wallets import (
     plan_debit,
     total_value,
 )
+from tests.support.buckets import apply_changes
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 
@@ -318,12 +316,6 @@ def test_operator_limits_win() -> None:
     assert effective_limits(product, own) is own
     assert effective_limits(product, None) is product
     assert effective_limits(None, None) is None
-
-
-def test_charge_outcomes_take_precedence_in_declaration_order() -> None:
-    outcomes = [ChargeOutcome.INSUFFICIENT_BALANCE, ChargeOutcome.WALLET_EXPIRED]
-    assert first_outcome(outcomes) is ChargeOutcome.WALLET_EXPIRED
-    assert first_outcome([]) is ChargeOutcome.CHARGED
 
 
 # -- merge ---------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from ocs.core.wallets import (
     Bucket,
     BucketPolicy,
     CreditOutcome,
-    apply_changes,
     available_value,
     decide_credit,
     plan_bucket_merge,
@@ -21,6 +20,7 @@ from ocs.core.wallets import (
     plan_debit,
     total_value,
 )
+from tests.support.buckets import apply_changes
 
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 offsets = st.one_of(st.none(), st.integers(-5, 5).map(lambda d: NOW + timedelta(days=d)))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from ocs.core.casm import SEARCH_ROWS_MAX, CasmLevel, Customer, Subscriber
+from ocs.core.casm import SEARCH_ROWS_MAX, Account, CasmLevel, Customer, Subscriber
 from ocs.core.configuration import ConfigKind
 from ocs.core.errors import DomainError, ProblemKind, not_found
 from ocs.service.casm import AccountInput, CustomerInput, ResourceInput, SubscriberInput
@@ -101,11 +101,18 @@ def subscriber_search(
 # -- new subscriber --------------------------------------------------------------------------
 
 
+def _chosen_account(page: Page, value: str) -> Account | None:
+    """The existing account the form names, if it names one the operator can see."""
+    if not value.isdigit():
+        return None
+    try:
+        return page.services.casm.get_account(page.operator, int(value))
+    except DomainError:
+        return None
+
+
 def _new_page(page: Page, form: FormState, status_code: int = 200) -> Response:
-    account_id = form.value("account_id")
-    account = None
-    if account_id.isdigit():
-        account = page.services.casm.get_account(page.operator, int(account_id))
+    account = _chosen_account(page, form.value("account_id"))
     resource_types = page.services.configuration.list_records(
         page.operator, ConfigKind.RESOURCE_TYPE
     )
