@@ -51,6 +51,7 @@ for sub, name in (
     app.add_typer(sub, name=name)
 
 DEMO_ADMIN = ("admin", "ocs-demo-admin")
+DEMO_DIAMETER_PEER = "pgw1.demo.local"
 Reason = Annotated[str | None, typer.Option("--reason", help="Change reason (EDR auditing)")]
 
 
@@ -101,16 +102,19 @@ def serve(
     settings = dc.replace(
         settings, http_host=host or settings.http_host, http_port=port or settings.http_port
     )
+    if demo and not settings.diameter_peers:
+        settings = dc.replace(settings, diameter_peers=(DEMO_DIAMETER_PEER,))
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     services = build_services(settings)
     actor = _cli_actor()
     if not services.operators.list_operators(actor):
         username, password = DEMO_ADMIN if demo else ("admin", secrets.token_urlsafe(12))
         services.operators.create(actor, username, password, Role.ADMIN.value)
         typer.echo(f"created operator {username!r} with password {password!r}")
-    if demo and load_demo(actor, services.configuration, services.casm):
+    if demo and load_demo(actor, services.configuration, services.casm, services.wallets):
         typer.echo("loaded the demo configuration (service provider DEMO)")
     base = f"http://{settings.http_host}:{settings.http_port}"
     typer.echo(f"database: {settings.database_url}")

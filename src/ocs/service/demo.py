@@ -15,6 +15,7 @@ from ocs.service.casm import (
 )
 from ocs.service.configuration import ConfigurationService
 from ocs.service.wallet_ledger import WalletInput
+from ocs.service.wallets import WalletService
 
 DEMO_PROVIDER = "DEMO"
 
@@ -106,6 +107,46 @@ DEMO_CONFIG: tuple[tuple[ConfigKind, Mapping[str, object]], ...] = (
     ),
     (ConfigKind.BALANCE_TYPE, {"code": "VOICE-S", "name": "Free minutes", "unit": "SECONDS"}),
     (
+        ConfigKind.TIME_BAND,
+        {
+            "code": "PEAK",
+            "name": "Weekday peak",
+            "weekdays": "MON-FRI",
+            "start_time": "08:00",
+            "end_time": "19:00",
+        },
+    ),
+    (ConfigKind.TARIFF_PLAN, {"code": "STANDARD", "name": "Standard", "currency": "EUR"}),
+    *(
+        (ConfigKind.TARIFF_RATE, {"code": code, "name": name, "tariff_plan": "STANDARD", **rate})
+        for code, name, rate in (
+            ("DATA", "Data per MB", {"charging_class": "DATA", "unit": "OCTETS", "price": 1,
+                                     "unit_size": 1_000_000, "rounding_unit": 1_000_000}),
+            ("VOICE", "Voice per minute", {"charging_class": "VOICE", "unit": "SECONDS",
+                                           "price": 12, "unit_size": 60, "rounding_unit": 60}),
+            ("VOICE-NL-PEAK", "Dutch voice, peak", {"charging_class": "VOICE", "unit": "SECONDS",
+                                                    "destination_prefix": "31",
+                                                    "time_band": "PEAK", "price": 9,
+                                                    "unit_size": 60, "rounding_unit": 1}),
+            ("VOICE-NL", "Dutch voice", {"charging_class": "VOICE", "unit": "SECONDS",
+                                         "destination_prefix": "31", "price": 6,
+                                         "unit_size": 60, "rounding_unit": 1}),
+            ("SMS", "SMS", {"charging_class": "SMS", "unit": "EVENTS", "price": 8,
+                            "unit_size": 1, "rounding_unit": 1}),
+        )
+    ),
+    (ConfigKind.RATING_GROUP, {"code": "RG10", "name": "Internet", "rating_group": 10,
+                               "charging_class": "DATA", "unit": "OCTETS"}),
+    (ConfigKind.RATING_GROUP, {"code": "RG100", "name": "Voice", "rating_group": 100,
+                               "charging_class": "VOICE", "unit": "SECONDS"}),
+    (ConfigKind.RATING_GROUP, {"code": "RG200", "name": "SMS", "rating_group": 200,
+                               "charging_class": "SMS", "unit": "EVENTS"}),
+    (ConfigKind.BALANCE_TYPE_CLASS, {"code": "FREE-DATA", "name": "Free data for data",
+                                     "balance_type": "DATA-MB", "charging_class": "DATA"}),
+    (ConfigKind.BALANCE_TYPE_CLASS, {"code": "FREE-VOICE", "name": "Free minutes for voice",
+                                     "balance_type": "VOICE-S", "charging_class": "VOICE",
+                                     "include_sub_classes": True}),
+    (
         ConfigKind.PRODUCT_TYPE,
         {
             "code": "PREPAID-S",
@@ -113,9 +154,13 @@ DEMO_CONFIG: tuple[tuple[ConfigKind, Mapping[str, object]], ...] = (
             "service_provider": DEMO_PROVIDER,
             "currency": "EUR",
             "default_balance_type": "CASH",
+            "tariff_plan": "STANDARD",
+            "max_concurrent_accesses": 4,
         },
     ),
-)
+)  # fmt: skip
+DEMO_CASH_MINOR = 1000  # 10.00 EUR each
+DEMO_FREE_DATA_OCTETS = 500_000_000
 
 DEMO_SUBSCRIBERS = (
     ("Alice Example", "31612345001", "204080000000001"),
@@ -124,7 +169,9 @@ DEMO_SUBSCRIBERS = (
 )
 
 
-def load_demo(actor: Actor, configuration: ConfigurationService, casm: CasmService) -> bool:
+def load_demo(
+    actor: Actor, configuration: ConfigurationService, casm: CasmService, wallets: WalletService
+) -> bool:
     """Load the demo data unless its service provider already exists; True when loaded."""
     existing = {r["code"] for r in configuration.list_records(actor, ConfigKind.SERVICE_PROVIDER)}
     if DEMO_PROVIDER in existing:
@@ -132,7 +179,7 @@ def load_demo(actor: Actor, configuration: ConfigurationService, casm: CasmServi
     for kind, payload in DEMO_CONFIG:
         configuration.create(actor, kind, payload)
     for name, msisdn, imsi in DEMO_SUBSCRIBERS:
-        casm.create_subscriber(
+        view = casm.create_subscriber(
             actor,
             SubscriberInput(
                 subscriber_id=msisdn,
@@ -144,4 +191,7 @@ def load_demo(actor: Actor, configuration: ConfigurationService, casm: CasmServi
                 wallet=WalletInput(product_type="PREPAID-S"),
             ),
         )
+        wallet_id = wallets.subscriber_wallets(actor, view.subscriber.id)[0].wallet.id
+        wallets.top_up(actor, wallet_id, "CASH", DEMO_CASH_MINOR)
+        wallets.top_up(actor, wallet_id, "DATA-MB", DEMO_FREE_DATA_OCTETS)
     return True
