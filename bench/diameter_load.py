@@ -432,6 +432,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "server_cpu_percent": (
             None if server_ticks is None else round(100 * server_ticks / CLOCK_TICKS_S / wall_s, 1)
         ),
+        "server_cpu_ms_per_request": (
+            None
+            if server_ticks is None or not window.answers
+            else round(1000 * server_ticks / CLOCK_TICKS_S / window.answers, 3)
+        ),
         "db_cpu_percent": (
             None if db_ticks is None else round(100 * db_ticks / CLOCK_TICKS_S / wall_s, 1)
         ),
@@ -454,7 +459,8 @@ def report(result: dict[str, object]) -> str:
         f"max {latency['max']}",
         f"result codes       {result['result_codes']}  connection errors "
         f"{result['connection_errors']}",
-        f"server CPU         {result['server_cpu_percent']} % of one core"
+        f"server CPU         {result['server_cpu_percent']} % of one core, "
+        f"{result['server_cpu_ms_per_request']} ms per request"
         + (f"  (database {result['db_cpu_percent']} %)" if result["db_cpu_percent"] else ""),
         f"generator CPU      {result['generator_cpu_percent']} % of one core, event loop lag p99 "
         f"{result['loop_lag_ms_p99']} ms"

@@ -12,7 +12,8 @@
 # default durability (fsync and synchronous_commit on), cached under $BENCH_DIR as well.
 #
 # Knobs (environment): SUBSCRIBERS=100000 DURATION_S=30 RATE=2000 CONNECTIONS=4 SESSIONS=200
-# PACED_SESSIONS=200 UPDATES=3 BENCH_DIR=/tmp/ocs-bench
+# PACED_SESSIONS=200 UPDATES=3 BENCH_DIR=/tmp/ocs-bench, and NICE (e.g. -10, as root) to run the
+# server, the database and the generator ahead of whatever else shares the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,8 @@ BENCH_DIR=${BENCH_DIR:-/tmp/ocs-bench}
 # The generator's connection n is the peer pgw{n}.bench.local; allow enough of them.
 PEERS=$(seq -s, -f "pgw%g.bench.local" 0 63)
 PY=.venv/bin/python
+NICE=${NICE:-0}
+run=(nice -n "$NICE")
 [ -x "$PY" ] || { echo "no .venv: run scripts/setup first" >&2; exit 1; }
 mkdir -p "$BENCH_DIR"
 
@@ -67,7 +70,7 @@ case "$backend" in
       "${pg_user[@]}" "$pg_bin/initdb" -D "$pg_data" -U postgres -A trust -E UTF8 >/dev/null
     fi
     pg_port=$(free_port)
-    "${pg_user[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_root/log" -w -t 60 \
+    "${run[@]}" "${pg_user[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_root/log" -w -t 60 \
       -o "-p $pg_port -k $pg_root -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
     db_pid=$(head -1 "$pg_data/postmaster.pid")
     "${pg_user[@]}" "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -tAc \
@@ -81,7 +84,8 @@ case "$backend" in
     ;;
 esac
 
-echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) $backend, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) $backend, $(nproc) cores, nice $NICE, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== ocs $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' with uncommitted changes in src/')"
 echo "== provisioning $SUBSCRIBERS subscribers ($url)"
 "$PY" bench/provision.py --database-url "$url" --subscribers "$SUBSCRIBERS"
 
@@ -90,7 +94,7 @@ diameter_port=$(free_port)
 echo "== starting ocs serve (Diameter port $diameter_port)"
 OCS_DATABASE_URL="$url" OCS_DATA_DIR="$BENCH_DIR" OCS_HTTP_PORT="$http_port" \
   OCS_DIAMETER_PORT="$diameter_port" OCS_DIAMETER_PEERS="$PEERS" OCS_LOG_LEVEL=warning \
-  "$PY" -m ocs serve >"$BENCH_DIR/serve-$backend.log" 2>&1 &
+  "${run[@]}" "$PY" -m ocs serve >"$BENCH_DIR/serve-$backend.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 600); do
   if "$PY" -c "import httpx, sys; sys.exit(httpx.get('http://127.0.0.1:$http_port/health').status_code != 200)" 2>/dev/null; then
@@ -101,7 +105,7 @@ for _ in $(seq 600); do
 done
 
 load() {
-  "$PY" bench/diameter_load.py --port "$diameter_port" --server-pid "$server_pid" \
+  "${run[@]}" "$PY" bench/diameter_load.py --port "$diameter_port" --server-pid "$server_pid" \
     --db-pid "$db_pid" --connections "$CONNECTIONS" --updates "$UPDATES" \
     --subscribers "$SUBSCRIBERS" --duration-s "$DURATION_S" --json "$BENCH_DIR/results.jsonl" "$@"
 }
@@ -110,6 +114,7 @@ echo "== closed loop: $SESSIONS concurrent sessions, $DURATION_S s"
 load --sessions-concurrent "$SESSIONS"
 echo "== open loop: paced at $RATE requests/s, $DURATION_S s"
 load --sessions-concurrent "$PACED_SESSIONS" --rate "$RATE"
+echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 if grep -q -E "ERROR|Traceback" "$BENCH_DIR/serve-$backend.log"; then
   echo "== the server logged errors ($BENCH_DIR/serve-$backend.log):"
   grep -E -A3 "ERROR|Traceback" "$BENCH_DIR/serve-$backend.log" | head -40
