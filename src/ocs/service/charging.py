@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from ocs.core.call_barring import BarringOutcome
 from ocs.core.charging import (
     Allocation,
     BalanceSource,
@@ -52,6 +53,7 @@ from ocs.core.reservations import (
     SessionState,
     check_open,
 )
+from ocs.core.screening import CallScreening, screen_call
 from ocs.core.wallets import (
     BucketChange,
     PermissionOverrides,
@@ -64,6 +66,7 @@ from ocs.core.wallets import (
     plan_debit,
 )
 from ocs.service.ports import Clock, ConfigRepository, UnitOfWork
+from ocs.service.subscriber_features import load_features
 from ocs.service.wallet_ledger import Ledger, LoadedWallet, Origin, totals
 
 NATIVE_UNITS: Mapping[RatedUnit, UnitOfMeasure] = {
@@ -211,6 +214,8 @@ class _Context:
     catalog: Catalog
     request: ChargingRequest
     holds: dict[str, int] = field(default_factory=dict)
+    # Number translation, barring, closed user group and friends for a call (None: no call).
+    screening: CallScreening | None = None
 
     @property
     def product(self) -> Record:
@@ -218,8 +223,17 @@ class _Context:
 
     @property
     def plan(self) -> TariffPlan | None:
+        """A call inside a closed user group is rated by the group's tariff plan."""
+        if self.screening is not None and self.screening.cug is not None:
+            return self.catalog.plans.get(self.screening.cug.tariff_plan)
         code = self.product.get("tariff_plan")
         return None if code is None else self.catalog.plans.get(str(code))
+
+    @property
+    def destination(self) -> str:
+        if self.screening is not None:
+            return self.screening.called
+        return normalise_number(self.request.called_party or "")
 
     @property
     def cash_balance_type(self) -> str | None:
@@ -310,6 +324,11 @@ class ChargingEngine:
         session = uow.charging.get_session(request.session_id)
         if session is None or session.state is SessionState.CLOSED:
             return ChargingDecision(Outcome.UNKNOWN_SESSION, detail="no open session")
+        request = replace(
+            request,
+            calling_party=request.calling_party or session.calling_party,
+            called_party=request.called_party or session.called_party,
+        )
         ctx = self._context(uow, catalog, request, session.wallet_id, session.subscriber_id, now)
         open_reservations = uow.charging.open_reservations_of_session(session.session_id)
         terminating = request.request_type is RequestType.TERMINATION
@@ -579,13 +598,27 @@ class ChargingEngine:
         wallet, balances, buckets = loaded
         w = LoadedWallet(wallet, {b.balance_type: b for b in balances}, buckets)
         ledger.expire(w)
-        return _Context(ledger, w, catalog, request, uow.charging.holds_of_wallet(wallet_id))
+        screening = None
+        if request.called_party:
+            calling = request.calling_party or next((v for _k, v in request.identities), "")
+            features = load_features(
+                uow, subscriber_id, calling, wallet.service_provider, wallet.product_type
+            )
+            screening = screen_call(features, request.called_party)
+        holds = uow.charging.holds_of_wallet(wallet_id)
+        return _Context(ledger, w, catalog, request, holds, screening)
 
     def _check_chargeable(self, ctx: _Context) -> ChargingDecision | None:
         """Deny a wallet that may not be charged; activate or wake it on first chargeable use."""
         wallet = ctx.w.wallet
         if wallet.is_expired(ctx.ledger.now):
             return ChargingDecision(Outcome.END_USER_SERVICE_DENIED, detail="the wallet expired")
+        screening = ctx.screening
+        if screening is not None and screening.barring.outcome is not BarringOutcome.ALLOWED:
+            return ChargingDecision(
+                Outcome.END_USER_SERVICE_DENIED,
+                detail=f"calls to {screening.called} are barred ({screening.barring.outcome})",
+            )
         try:
             overrides = ctx.catalog.permissions.get(wallet.product_type, {})
             check_permitted(wallet.state, WalletAction.CHARGE, overrides)
@@ -601,9 +634,9 @@ class ChargingEngine:
         plan = ctx.plan
         if plan is None:
             return None
-        destination = normalise_number(ctx.request.called_party or "")
         chain = class_chain(mapping.charging_class, ctx.catalog.parents)
-        return select_rate(plan, chain, destination, ctx.request.event_time.astimezone(self._zone))
+        local_time = ctx.request.event_time.astimezone(self._zone)
+        return select_rate(plan, chain, ctx.destination, local_time)
 
     def _sources(self, ctx: _Context, mapping: ServiceMapping) -> list[BalanceSource]:
         """Balances in consumption order: free units (most specific class first), then cash."""

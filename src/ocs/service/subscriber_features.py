@@ -251,27 +251,47 @@ class SubscriberFeatureService(FeatureService):
         actor.require(Privilege.READ)
         with self.store.transaction() as uow:
             subscriber = visible_subscriber(uow, actor, subscriber_id)
-            scopes = [
-                TranslationScope(TranslationLevel.SUBSCRIBER, subscriber_id=subscriber_id),
-                TranslationScope(
-                    TranslationLevel.SERVICE_PROVIDER,
-                    service_provider=subscriber.service_provider,
-                ),
-                TranslationScope(TranslationLevel.SYSTEM),
-            ]
             if product_type is not None:
-                config_reference(uow, ConfigKind.PRODUCT_TYPE, product_type, "product_type")
-                scopes.append(
-                    TranslationScope(TranslationLevel.PRODUCT_TYPE, product_type=product_type)
+                record = config_reference(
+                    uow, ConfigKind.PRODUCT_TYPE, product_type, "product_type"
                 )
-            features = SubscriberFeatures(
-                calling=subscriber.subscriber_id,
-                short_codes={s.level: uow.features.get_short_codes(s) for s in scopes},
-                barring=uow.features.get_call_barring(subscriber_id) or CallBarring(),
-                friends=uow.features.get_friends(subscriber_id) or Friends(),
-                groups=uow.features.cugs_of_subscriber(subscriber_id),
-            )
+                if record["service_provider"] != subscriber.service_provider:
+                    raise DomainError(
+                        ProblemKind.UNKNOWN_REFERENCE,
+                        f"product type {product_type!r} is not one of "
+                        f"{subscriber.service_provider!r}",
+                        "product_type",
+                    )
+            features = load_features(
+                uow, subscriber_id, subscriber.subscriber_id, subscriber.service_provider,
+                product_type,
+            )  # fmt: skip
         return screen_call(features, dialled)
+
+
+def load_features(
+    uow: UnitOfWork,
+    subscriber_id: int,
+    calling: str,
+    service_provider: str,
+    product_type: str | None,
+) -> SubscriberFeatures:
+    """What call screening needs about a subscriber: short codes of every level, barring,
+    friends and closed user groups. Shared by the screening use case and charging."""
+    scopes = [
+        TranslationScope(TranslationLevel.SUBSCRIBER, subscriber_id=subscriber_id),
+        TranslationScope(TranslationLevel.SERVICE_PROVIDER, service_provider=service_provider),
+        TranslationScope(TranslationLevel.SYSTEM),
+    ]
+    if product_type is not None:
+        scopes.append(TranslationScope(TranslationLevel.PRODUCT_TYPE, product_type=product_type))
+    return SubscriberFeatures(
+        calling=calling,
+        short_codes={s.level: uow.features.get_short_codes(s) for s in scopes},
+        barring=uow.features.get_call_barring(subscriber_id) or CallBarring(),
+        friends=uow.features.get_friends(subscriber_id) or Friends(),
+        groups=uow.features.cugs_of_subscriber(subscriber_id),
+    )
 
 
 def _shared_scope(

@@ -20,15 +20,18 @@ from ocs.core.charging import (
     ServiceRequest,
     UnitAmounts,
 )
+from ocs.core.configuration import ConfigKind
 from ocs.core.edr import EdrQuery, EdrType
 from ocs.core.errors import DomainError, ProblemKind
 from ocs.core.reservations import ReservationState
 from ocs.core.wallets import WalletState
 from ocs.service.actor import Actor
 from ocs.service.charging import ChargingEngine, ChargingSettings
+from ocs.service.cugs import CugInput
 from ocs.service.group_commit import GroupCommitter
 from ocs.service.reservations import ReservationService
 from ocs.service.wallets import WalletService, WalletUpdate
+from tests.support.catalog import PROVIDER
 from tests.support.charging import (
     DATA_RG,
     MB,
@@ -319,4 +322,39 @@ def test_operator_commits_revokes_and_deletes_reservations(world: World) -> None
     charge = by_type[EdrType.CHARGE]
     assert (charge.operator, charge.change_reason) == ("tester", "customer asked")
     assert by_type[EdrType.RESERVATION].detail == {"reservation": second, "action": "DELETED"}
+    _edr_sum_matches(world)
+
+
+def test_calls_are_translated_barred_and_rated_by_their_closed_user_group(world: World) -> None:
+    services, admin = world.services, world.admin
+    cfg = services.configuration
+    cfg.create(admin, ConfigKind.TARIFF_PLAN, {"code": "CUG", "name": "Group", "currency": "EUR"})
+    cfg.create(admin, ConfigKind.TARIFF_RATE, {
+        "code": "CUG-VOICE", "name": "Group voice", "tariff_plan": "CUG",
+        "charging_class": "VOICE", "unit": "SECONDS", "price": 1, "unit_size": 60,
+        "rounding_unit": 60,
+    })  # fmt: skip
+    world.engine.invalidate_catalog()
+    provision_subscriber(services, admin, "31600000002")
+    me = services.casm.find_subscriber_by_resource(admin, "31600000001").subscriber.id
+    features = services.features
+    features.cugs.create(admin, CugInput(tariff_plan="CUG", members=("31600000001", "31600000002"),
+                                         name="Office", service_provider=PROVIDER))  # fmt: skip
+    features.subscribers.set_subscriber_short_codes(admin, me, [("123", "3120555")])
+    features.subscribers.set_call_barring(admin, me, "BARRED", False, ["3190"])
+    voice = ServiceRequest(VOICE_RG, requested=UnitAmounts(time_s=120))
+
+    def call(session: str, called: str) -> ChargingDecision:
+        return world.process(world.request(RequestType.EVENT, 0, voice, session=session,
+                                           action=RequestedAction.DIRECT_DEBITING,
+                                           called=called))  # fmt: skip
+
+    assert call("inside", "+31600000002").outcome is Outcome.SUCCESS
+    assert world.balance() == 98  # two minutes at the group's 1 cent, not the Dutch 6
+    assert call("short", "123").outcome is Outcome.SUCCESS
+    assert world.balance() == 86  # 123 -> 3120555, two minutes at the Dutch rate
+    barred = call("barred", "+31901234")
+    assert barred.outcome is Outcome.END_USER_SERVICE_DENIED
+    assert barred.detail == "calls to 31901234 are barred (BARRED)"
+    assert world.balance() == 86
     _edr_sum_matches(world)
