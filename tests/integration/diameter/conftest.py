@@ -7,6 +7,8 @@ import inspect
 
 import pytest
 
+from tests.integration.diameter.support import run_in_fresh_loop
+
 TEST_DEADLINE_S = 60
 
 
@@ -20,5 +22,5 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         async with asyncio.timeout(TEST_DEADLINE_S):
             await pyfuncitem.obj(**arguments)
 
-    asyncio.run(run())
+    run_in_fresh_loop(run)
     return True

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from ocs.diameter.codec import decode, encode, frame_length
 from ocs.diameter.constants import HEADER_LENGTH, ResultCode
@@ -16,6 +17,14 @@ from ocs.diameter.server import DiameterServer, ServerConfig
 from tests.unit.diameter.samples import CLIENT_HOST, CLIENT_REALM, OCS_ORIGIN, cca_for, cer
 
 READ_TIMEOUT_S = 5.0
+T = TypeVar("T")
+
+
+def run_in_fresh_loop(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """asyncio.run on a thread of its own: immune to an event loop that another test left
+    running on the main thread (Playwright's sync API keeps one there for a whole session)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result()
 
 
 class EchoCcaHandler:

@@ -100,7 +100,7 @@ async def test_freediameter_opens_answers_our_watchdog_and_our_dpr(
 ) -> None:
     caplog.set_level(logging.INFO, logger="ocs.diameter")
     async with (
-        running_server(watchdog_interval_s=0.3) as server,
+        running_server(watchdog_interval_s=1.0) as server,
         free_diameter(server, tmp_path) as peer,
     ):
         await eventually(lambda: [p.origin_host for p in server.open_peers()] == [FD_HOST])

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import socket
 import struct
+from collections.abc import Callable
 from ipaddress import ip_address
 
 import pytest
@@ -47,8 +48,7 @@ def dwr(hop_by_hop: int = 50) -> Message:
     return base_request(CommandCode.DEVICE_WATCHDOG, hop_by_hop)
 
 
-async def wait_until(condition: object, timeout_s: float = 5.0) -> None:
-    assert callable(condition)
+async def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
     async with asyncio.timeout(timeout_s):
         while not condition():
             await asyncio.sleep(0.01)
@@ -198,7 +198,7 @@ async def test_dwr_gets_a_dwa() -> None:
 
 
 async def test_an_idle_peer_gets_a_dwr_and_stays_open_when_it_answers() -> None:
-    async with running_server(watchdog_interval_s=0.2) as server, connected(server) as client:
+    async with running_server(watchdog_interval_s=1.0) as server, connected(server) as client:
         for _ in range(2):
             request = await client.receive()
             assert request.is_request

@@ -18,7 +18,13 @@ from ocs.diameter.message import Avp, Message
 from ocs.diameter.peer import AllowedPeer
 from ocs.diameter.server import DiameterServer
 from tests.integration.diameter import tshark
-from tests.integration.diameter.support import Client, EchoCcaHandler, connected, running_server
+from tests.integration.diameter.support import (
+    Client,
+    EchoCcaHandler,
+    connected,
+    run_in_fresh_loop,
+    running_server,
+)
 from tests.unit.diameter.independent import assert_decodes_identically
 from tests.unit.diameter.samples import (
     CLIENT_HOST,
@@ -121,7 +127,7 @@ async def _bad_length() -> list[bytes]:
 def captured() -> list[bytes]:
     async def session() -> list[bytes]:
         handler = EchoCcaHandler()
-        async with running_server(handler, watchdog_interval_s=0.5, dpa_timeout_s=0.3) as server:
+        async with running_server(handler, watchdog_interval_s=1.0, dpa_timeout_s=1.0) as server:
             frames = await _refusals(server)
             frames += await _open_session(server, handler)
         frames += await _busy_and_shutdown(EchoCcaHandler())
@@ -129,7 +135,7 @@ def captured() -> list[bytes]:
         frames += await _bad_length()
         return frames
 
-    return asyncio.run(session())
+    return run_in_fresh_loop(session)
 
 
 def _kinds(frames: list[bytes]) -> set[tuple[int, bool, int | None]]:
