@@ -177,6 +177,11 @@ def test_short_codes_at_every_level_and_the_most_specific_wins(
         assert (screening.called, screening.translation_level) == (number, level), dialled
     # Without the wallet's product type, its short codes do not apply.
     assert features.screen_call(admin, sub, "4").translation_level is None
+    unknown = refused(features.screen_call, admin, sub, "4", "NOPE")
+    assert (unknown.kind, unknown.field) == (ProblemKind.UNKNOWN_REFERENCE, "product_type")
+    other = add_subscriber(services, admin, MSISDN, OTHER_PROVIDER)
+    foreign = refused(features.screen_call, admin, other, "4", PRODUCT_TYPE)
+    assert (foreign.kind, foreign.field) == (ProblemKind.UNKNOWN_REFERENCE, "product_type")
 
 
 def test_short_code_access_rules(services: Services, admin: Actor, sub: int) -> None:

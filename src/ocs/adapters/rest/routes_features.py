@@ -34,8 +34,8 @@ class Body(BaseModel):
 class DetailsBody(Body):
     description: str | None = None
     pin_defined: bool = Field(False, description="False removes the PIN")
-    pin: str | None = Field(None, description="New PIN, 4-20 digits (never returned)")
-    pin_confirmation: str | None = Field(None, description="The new PIN again")
+    pin: str | None = Field(None, description="New PIN, 4-20 digits (never returned)", repr=False)
+    pin_confirmation: str | None = Field(None, description="The new PIN again", repr=False)
     subscriber_id_restricted: bool = False
     incoming_calls_disabled_when_roaming: bool = False
     blacklisted: bool = False
@@ -44,7 +44,7 @@ class DetailsBody(Body):
 
 
 class PinCheck(Body):
-    pin: str
+    pin: str = Field(repr=False)
 
 
 class PinResult(BaseModel):
