@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ocs.adapters.gy_client import GyConnection, GyPeer, Mscc, granted_octets, retransmitted
@@ -24,7 +21,7 @@ from ocs.diameter.constants import ResultCode
 from ocs.diameter.message import Message
 from ocs.service.actor import Actor
 from tests.support.charging import DATA_RG, MB, load_charging_catalog, provision_subscriber
-from tests.support.postgres import free_port
+from tests.support.server_process import start_server
 
 pytestmark = pytest.mark.e2e
 PEER = "pgw1.test.local"
@@ -45,31 +42,8 @@ class Server:
 
 
 def _start(database_url: str, tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
-    http_port, diameter_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "OCS_DATABASE_URL": database_url,
-        "OCS_DATA_DIR": str(tmp_path),
-        "OCS_HTTP_PORT": str(http_port),
-        "OCS_DIAMETER_PORT": str(diameter_port),
-        "OCS_DIAMETER_PEERS": PEER,
-        "OCS_LOG_LEVEL": "warning",
-    }
-    log = tmp_path / f"serve-{diameter_port}.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ocs", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{http_port}/health").status_code == 200:
-                return process, diameter_port, log
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"ocs serve did not start:\n{log.read_text()}")
-        time.sleep(0.2)
+    server = start_server(database_url, tmp_path, "gy", {"OCS_DIAMETER_PEERS": PEER})
+    return server.process, server.diameter_port, server.log
 
 
 @pytest.fixture

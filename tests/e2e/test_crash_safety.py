@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -46,7 +43,7 @@ from ocs.service.actor import Actor
 from ocs.storage import tables as t
 from ocs.storage.charging_tables import charging_sessions, reservations
 from tests.support.charging import DATA_RG, MB, RATING, load_charging_catalog, provision_subscriber
-from tests.support.postgres import free_port
+from tests.support.server_process import start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -97,35 +94,14 @@ class Serve:
 
 
 def _start(database_url: str, tmp_path: Path, name: str) -> Serve:
-    http_port, diameter_port = free_port(), free_port()
     env = {
-        **os.environ,
-        "OCS_DATABASE_URL": database_url,
-        "OCS_DATA_DIR": str(tmp_path),
-        "OCS_HTTP_PORT": str(http_port),
-        "OCS_DIAMETER_PORT": str(diameter_port),
         "OCS_DIAMETER_PEERS": ",".join(PEERS),
-        "OCS_LOG_LEVEL": "warning",
         "OCS_CHARGING_VALIDITY_TIME_S": str(VALIDITY_TIME_S),
         "OCS_CHARGING_SESSION_TIMEOUT_S": str(SESSION_TIMEOUT_S),
         "OCS_CHARGING_SWEEP_INTERVAL_S": str(SWEEP_INTERVAL_S),
     }
-    log = tmp_path / f"serve-{name}.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ocs", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{http_port}/health").status_code == 200:
-                return Serve(process, diameter_port, log)
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"ocs serve did not start:\n{log.read_text()}")
-        time.sleep(0.1)
+    server = start_server(database_url, tmp_path, name, env)
+    return Serve(server.process, server.diameter_port, server.log)
 
 
 @dataclass

@@ -6,14 +6,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.postgres import free_port
+from tests.support.server_process import start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -29,36 +28,13 @@ def _ocs(
 
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], str]]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "OCS_DATA_DIR": str(tmp_path),
-        "OCS_DATABASE_URL": database_url,
-        "OCS_HTTP_PORT": str(port),
-        "OCS_LOG_LEVEL": "warning",
-    }
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ocs", "serve", "--demo"], env=env, stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    server = start_server(database_url, tmp_path, "demo", {}, "--demo")
+    env = {**os.environ, "OCS_DATA_DIR": str(tmp_path), "OCS_DATABASE_URL": database_url}
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"ocs serve did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield base, env, log.read_text()
+        yield server.base_url, env, server.log.read_text()
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        server.process.terminate()
+        server.process.wait(timeout=20)
 
 
 def test_demo_server_serves_api_and_cli_shares_its_database(
