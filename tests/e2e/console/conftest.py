@@ -108,3 +108,11 @@ def tab(browser: Browser) -> Iterator[Page]:
 def admin_tab(tab: Page, server: Server) -> Page:
     log_in(tab, server, *ADMIN)
     return tab
+
+
+@pytest.fixture
+def auditing(server: Server) -> Iterator[None]:
+    """EDR auditing on for one test: every change asks for a change reason."""
+    server.cli("settings", "edr-auditing", "true")
+    yield
+    server.cli("settings", "edr-auditing", "false", "--reason", "console auditing test done")

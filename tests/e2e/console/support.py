@@ -7,7 +7,19 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Page
+
+from ocs.bootstrap import build_services
+from ocs.config import Settings
+from ocs.core.charging import (
+    ChargingRequest,
+    IdentityType,
+    RequestType,
+    ServiceRequest,
+    UnitAmounts,
+)
+from tests.support.charging import DATA_RG, MB
 
 ADMIN = ("admin", "ocs-demo-admin")
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
@@ -62,3 +74,40 @@ def submit_with_reason(page: Page, reason: str) -> None:
 
 def field_error(page: Page, field: str) -> str:
     return page.locator(f".field-error[data-field='{field}']").inner_text()
+
+
+def latest_audit(server: Server, entity: str) -> dict[str, object]:
+    """The newest audit trail entry about one kind of entity, read through the REST API."""
+    response = httpx.get(
+        f"{server.url}/api/v1/audit", params={"entity": entity, "limit": 1}, auth=ADMIN
+    )
+    response.raise_for_status()
+    entries: list[dict[str, object]] = response.json()
+    return entries[0]
+
+
+def open_subscriber(page: Page, server: Server, cli: str) -> None:
+    """Find a subscriber by its exact ID and open its screen."""
+    page.goto(server.console(f"/subscribers?by=subscriber_id&q={cli}&match=exact"))
+    page.get_by_role("link", name=cli).click()
+    scripts_ready(page)
+
+
+def reserve_data(server: Server, msisdn: str, session_id: str) -> None:
+    """An initial Gy-style request for 10 MB of data, decided by the charging engine on the
+    server's database (the demo catalogue rates rating group 10 from the free data): leaves
+    one open reservation."""
+    services = build_services(Settings.from_env(server.env))
+    data = ServiceRequest(DATA_RG, requested=UnitAmounts(total_octets=10 * MB))
+    identity = (IdentityType.E164, msisdn)
+    request = ChargingRequest(
+        session_id, 0, RequestType.INITIAL, (identity,), services.clock.now(), (data,)
+    )
+    with services.store.transaction() as uow:
+        services.charging.process(uow, request)
+
+
+def scripts_ready(page: Page) -> None:
+    """Wait for the page's deferred scripts (console.js asks for confirmations and change
+    reasons): a form clicked before they run would submit without its dialog."""
+    page.wait_for_load_state("load")

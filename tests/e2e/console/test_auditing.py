@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.console.support import ADMIN, Server, screenshot, submit_with_reason
+from tests.e2e.console.support import (
+    ADMIN,
+    Server,
+    latest_audit,
+    open_subscriber,
+    screenshot,
+    submit_with_reason,
+)
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def auditing(server: Server) -> Iterator[None]:
-    server.cli("settings", "edr-auditing", "true")
-    yield
-    server.cli("settings", "edr-auditing", "false", "--reason", "console auditing test done")
-
-
-def _latest_audit(server: Server, entity: str) -> dict[str, object]:
-    response = httpx.get(
-        f"{server.url}/api/v1/audit", params={"entity": entity, "limit": 1}, auth=ADMIN
-    )
-    response.raise_for_status()
-    entries: list[dict[str, object]] = response.json()
-    return entries[0]
-
-
-def _open_subscriber(page: Page, server: Server, cli: str) -> None:
-    page.goto(server.console(f"/subscribers?by=subscriber_id&q={cli}&match=exact"))
-    page.get_by_role("link", name=cli).click()
 
 
 @pytest.mark.usefixtures("auditing")
@@ -39,7 +22,7 @@ def test_state_change_asks_for_a_reason_recorded_with_the_operator(
     admin_tab: Page, server: Server
 ) -> None:
     page = admin_tab
-    _open_subscriber(page, server, "31612345001")
+    open_subscriber(page, server, "31612345001")
     expect(page.locator(".topbar")).to_contain_text("EDR auditing on")
     panel = page.get_by_test_id("state-panel")
     panel.locator("#f-state").select_option("SUSPENDED")
@@ -53,7 +36,7 @@ def test_state_change_asks_for_a_reason_recorded_with_the_operator(
     dialog.locator("#reason-ok").click()
     expect(page.locator(".notice")).to_have_text("State change recorded.")
     expect(page.locator("h1 .badge")).to_have_text("SUSPENDED")
-    entry = _latest_audit(server, "subscriber")
+    entry = latest_audit(server, "subscriber")
     assert entry["operator"] == ADMIN[0]
     assert entry["change_reason"] == "Invoice 2026-11 unpaid"
     assert entry["action"] == "state"
@@ -62,7 +45,7 @@ def test_state_change_asks_for_a_reason_recorded_with_the_operator(
 @pytest.mark.usefixtures("auditing")
 def test_cancelled_reason_dialog_changes_nothing(admin_tab: Page, server: Server) -> None:
     page = admin_tab
-    _open_subscriber(page, server, "31612345002")
+    open_subscriber(page, server, "31612345002")
     page.fill("#f-language", "nl")
     page.get_by_test_id("details-form").get_by_role("button", name="Save").click()
     page.locator("#reason-dialog").get_by_role("button", name="Cancel").click()
@@ -79,7 +62,7 @@ def test_cancelled_reason_dialog_changes_nothing(admin_tab: Page, server: Server
 @pytest.mark.usefixtures("auditing")
 def test_server_refuses_a_change_without_reason(admin_tab: Page, server: Server) -> None:
     page = admin_tab
-    _open_subscriber(page, server, "31612345002")
+    open_subscriber(page, server, "31612345002")
     token = page.locator("input[name='csrf_token']").first.get_attribute("value")
     assert token
     action = page.get_by_test_id("details-form").get_attribute("action")

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from ocs.core.configuration import ConfigKind
-from tests.e2e.console.support import Server, field_error, screenshot
+from tests.e2e.console.support import Server, field_error, screenshot, scripts_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +45,7 @@ def test_create_edit_and_delete_with_code_read_only_on_edit(
     expect(page.get_by_test_id("records")).to_contain_text("SMS bundle (monthly)")
 
     page.get_by_role("link", name="SMS-BUNDLE").click()
+    scripts_ready(page)
     page.get_by_test_id("delete").click()
     expect(page.locator("#reason-message")).to_have_text("Delete balance type SMS-BUNDLE?")
     page.locator("#reason-ok").click()

@@ -7,7 +7,7 @@ import html
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.console.support import Server, log_in, screenshot
+from tests.e2e.console.support import Server, log_in, reserve_data, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -49,6 +49,26 @@ def test_read_only_operator_sees_no_change_buttons(
     expect(tab.get_by_test_id("resource-form")).to_have_count(0)
     expect(tab.get_by_role("button", name="Remove")).to_have_count(0)
     screenshot(tab, "11-read-only-subscriber")
+
+    tab.get_by_role("link", name="Wallets").click()
+    expect(tab.get_by_test_id("balances")).to_contain_text("CASH")
+    for form in ("bucket-form", "top-up-form", "adjust-form"):
+        expect(tab.get_by_test_id(form)).to_have_count(0)
+    expect(tab.get_by_role("button", name="Delete")).to_have_count(0)
+
+
+def test_read_only_operator_sees_reservations_without_commit_buttons(
+    tab: Page, server: Server, viewer: tuple[str, str]
+) -> None:
+    reserve_data(server, "31612345002", "console-e2e-read-only")
+    log_in(tab, server, *viewer)
+    tab.goto(server.console("/subscribers?by=subscriber_id&q=31612345002&match=exact"))
+    tab.get_by_role("link", name="31612345002").click()
+    tab.get_by_role("link", name="Reservations").click()
+    row = tab.get_by_test_id("reservations").locator("tr", has_text="console-e2e-read-only")
+    expect(row.get_by_test_id("state")).to_have_text("OPEN")
+    expect(row.get_by_role("button")).to_have_count(0)
+    expect(tab.get_by_test_id("refresh")).to_be_visible()
 
 
 def test_server_refuses_a_read_only_operators_post(

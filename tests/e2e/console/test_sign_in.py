@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.console.support import ADMIN, Server, log_in, screenshot
+from tests.e2e.console.support import ADMIN, Server, log_in, reserve_data, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -64,6 +64,15 @@ def test_dashboard_counts_follow_changes_made_elsewhere(admin_tab: Page, server:
     screenshot(admin_tab, "02-dashboard")
     server.cli("customer", "create", "Polly Polling", "--service-provider", "DEMO")
     expect(customers).to_have_text(str(before + 1), timeout=POLL_WAIT_MS)
+
+
+def test_dashboard_shows_charging_figures(admin_tab: Page, server: Server) -> None:
+    expect(admin_tab.get_by_test_id("requests-per-second")).to_have_text(re.compile(r"^\d+\.\d$"))
+    reservations = admin_tab.get_by_test_id("open-reservations")
+    before = int(reservations.inner_text())
+    reserve_data(server, "31612345002", "console-e2e-dashboard")
+    expect(reservations).to_have_text(str(before + 1), timeout=POLL_WAIT_MS)
+    expect(admin_tab.get_by_test_id("open-sessions")).not_to_have_text("0")
 
 
 def test_root_redirects_to_the_console(tab: Page, server: Server) -> None:

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.console.support import Server, field_error, screenshot
+from tests.e2e.console.support import Server, field_error, screenshot, scripts_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -154,6 +154,7 @@ def test_resource_add_and_remove(admin_tab: Page, server: Server) -> None:
     resources = page.get_by_test_id("resources")
     expect(resources).to_contain_text("sip:bob@example.org")
     row = resources.locator("tr", has_text="sip:bob@example.org")
+    scripts_ready(page)
     row.get_by_role("button", name="Remove").click()
     page.locator("#reason-ok").click()  # the confirmation dialog
     expect(page.locator(".notice")).to_have_text("Deleted.")
@@ -172,6 +173,7 @@ def test_pending_state_change_is_confirmed(admin_tab: Page, server: Server) -> N
     changes = page.get_by_test_id("state-changes")
     expect(changes).to_contain_text("PENDING")
     expect(page.locator("h1 .badge")).to_have_text("ACTIVE")  # not yet
+    scripts_ready(page)
     changes.get_by_test_id("confirm-change").click()
     page.locator("#reason-ok").click()
     expect(page.locator(".notice")).to_have_text("Pending state change applied.")

@@ -24,8 +24,11 @@ from . import (
     views_config,
     views_customers,
     views_dashboard,
+    views_edrs,
+    views_reservations,
     views_states,
     views_subscribers,
+    views_wallets,
 )
 from .page import CsrfRejectedError, LoginRequiredError, operator_page, public_page
 from .session import CookieCodec
@@ -48,10 +51,16 @@ def _when(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _local_input(value: datetime | None) -> str:
+    """A UTC datetime as the value of a datetime-local field."""
+    return "" if value is None else value.strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["label"] = field_label
     templates.env.filters["when"] = _when
+    templates.env.filters["local_input"] = _local_input
     templates.env.globals["config_groups"] = CONFIG_GROUPS
     templates.env.globals["plural_label"] = plural_label
     return templates
@@ -77,6 +86,9 @@ def create_console(services: Services, problem_log: ProblemLog) -> FastAPI:
         views_customers,
         views_subscribers,
         views_states,
+        views_wallets,
+        views_reservations,
+        views_edrs,
     ):
         console.include_router(module.router)
     return console

@@ -42,6 +42,10 @@ NOTICES = {
     "confirmed": "Pending state change applied.",
     "cancelled": "Pending state change cancelled.",
     "logged-out": "You have been signed out.",
+    "commit": "Reservation committed.",
+    "revoke": "Reservation revoked.",
+    "delete": "Reservation deleted.",
+    "reversed": "Charge reversed: this is the REVERSAL EDR.",
 }
 
 

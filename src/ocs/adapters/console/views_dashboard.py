@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from ocs.adapters.problem_log import ProblemLog
+from ocs.service.charging_monitor import RATE_WINDOW_S
 
 from .page import Page, operator_page
 
@@ -21,8 +22,10 @@ def _live(page: Page) -> dict[str, Any]:
     log: ProblemLog = page.request.app.state.problem_log
     return {
         "counts": page.services.casm.counts(page.operator, page.provider),
+        "charging": page.services.charging_monitor.stats(page.operator),
         "problems": log.recent(DASHBOARD_PROBLEMS_MAX),
         "poll_s": DASHBOARD_POLL_S,
+        "rate_window_s": int(RATE_WINDOW_S),
     }
 
 

@@ -6,14 +6,17 @@ import hashlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
 from ocs.adapters.console.forms import FormState, config_payload, utc_datetime
 from ocs.adapters.console.session import CookieCodec, SessionData, tokens_match
 from ocs.adapters.console.views_config import CONFIG_GROUPS, record_values
+from ocs.adapters.console.views_edrs import UNCLASSIFIED, EdrFilters, usage_of
 from ocs.adapters.problem_log import ProblemEntry, ProblemLog
 from ocs.core.configuration import SPECS, ConfigKind, Record
+from ocs.core.edr import Edr, EdrType
 from ocs.core.errors import DomainError, ProblemKind, invalid
 
 CONSOLE = Path(__file__).resolve().parents[4] / "src" / "ocs" / "adapters" / "console"
@@ -118,3 +121,25 @@ def test_vendored_files_are_listed_with_their_checksums() -> None:
     assert set(listed) == assets
     for name, digest in listed.items():
         assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_edr_filter_links_replace_or_drop_parameters_and_keep_repeated_ones() -> None:
+    filters = EdrFilters({"category": ["CHARGE", "RECHARGE"], "sort": ["DATE"], "offset": ["50"]})
+    assert parse_qs(filters.link(sort="COST", offset=None)) == {
+        "category": ["CHARGE", "RECHARGE"],
+        "sort": ["COST"],
+    }
+    assert filters.one("category") == "CHARGE"
+    assert filters.one("tag") == ""
+
+
+def test_usage_of_a_charge_comes_from_the_engine_detail_else_tags_and_duration() -> None:
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    engine = Edr(1, EdrType.CHARGE, at, 1, 1, None, None, None,
+                 detail={"charging_class": "DATA", "units": 2_000_000})  # fmt: skip
+    debit = Edr(2, EdrType.CHARGE, at, 1, 1, None, None, None,
+                tags=(("charging_class", "VOICE"),), duration_s=120)  # fmt: skip
+    bare = Edr(3, EdrType.CHARGE, at, 1, 1, None, None, None)
+    assert usage_of(engine) == ("DATA", 2_000_000)
+    assert usage_of(debit) == ("VOICE", 120)
+    assert usage_of(bare) == (UNCLASSIFIED, 1)
