@@ -345,7 +345,9 @@ class ChargingEngine:
             if service.requested is not None and not terminating:
                 denied = self._check_chargeable(ctx)
                 decisions.append(
-                    _service_denied(service, denied) if denied else self._reserve(ctx, service, now)
+                    _service(service, denied.outcome)
+                    if denied
+                    else self._reserve(ctx, service, now)
                 )
         if terminating:
             for reservation in open_reservations:
@@ -446,11 +448,12 @@ class ChargingEngine:
         requested = service.requested or UnitAmounts()
         wanted = requested.amount_in(mapping.unit) or self.settings.default_grant(mapping.unit)
         rate = self._rate(ctx, mapping, now)
-        allocation = allocate(wanted, self._sources(ctx, mapping), rate, must_cover=False)
+        sources = self._sources(ctx, mapping)
+        allocation = allocate(wanted, sources, rate, must_cover=False)
         if allocation.units == 0:
-            outcome = Outcome.RATING_FAILED if rate is None else Outcome.CREDIT_LIMIT_REACHED
-            if rate is None and any(s.native for s in self._sources(ctx, mapping)):
-                outcome = Outcome.CREDIT_LIMIT_REACHED
+            # Without a rate only free units could pay; having some means the limit is reached.
+            unrated = rate is None and not any(s.native for s in sources)
+            outcome = Outcome.RATING_FAILED if unrated else Outcome.CREDIT_LIMIT_REACHED
             return _service(service, outcome)
         validity_s = self.settings.validity_time_s
         expires_at = now + timedelta(seconds=validity_s + self.settings.reservation_grace_s)
@@ -814,10 +817,6 @@ def _service(
     service: ServiceRequest, outcome: Outcome, granted: UnitAmounts | None = None
 ) -> ServiceDecision:
     return ServiceDecision(service.rating_group, service.service_identifier, outcome, granted)
-
-
-def _service_denied(service: ServiceRequest, denied: ChargingDecision) -> ServiceDecision:
-    return _service(service, denied.outcome)
 
 
 # -- stored answers ----------------------------------------------------------------------------
