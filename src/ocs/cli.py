@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import secrets
@@ -12,15 +11,14 @@ from typing import Annotated, Any
 
 import typer
 
-from ocs.bootstrap import Services, build_services
+from ocs.bootstrap import build_services
+from ocs.cli_support import Reason, cli_actor, cli_services, plain, print_json, run_action
 from ocs.config import Settings
 from ocs.core.casm import CasmLevel
 from ocs.core.configuration import ConfigKind
 from ocs.core.edr import EdrQuery, EdrSort, EdrType, UnitClass
-from ocs.core.errors import DomainError
-from ocs.core.security import Privilege, Role
+from ocs.core.security import Role
 from ocs.core.wallets import WalletType, parse_enum
-from ocs.service.actor import Actor
 from ocs.service.casm import AccountInput, CustomerInput, ResourceInput, SubscriberInput
 from ocs.service.demo import load_demo
 from ocs.service.wallet_ledger import WalletInput
@@ -52,38 +50,6 @@ for sub, name in (
 
 DEMO_ADMIN = ("admin", "ocs-demo-admin")
 DEMO_DIAMETER_PEER = "pgw1.demo.local"
-Reason = Annotated[str | None, typer.Option("--reason", help="Change reason (EDR auditing)")]
-
-
-def _services() -> Services:
-    return build_services(Settings.from_env())
-
-
-def _cli_actor(reason: str | None = None) -> Actor:
-    """Local CLI use has the machine owner's full rights; changes are audited as 'cli'."""
-    return Actor("cli", frozenset(Privilege), None, reason)
-
-
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    return value
-
-
-def _print(value: Any) -> None:
-    value = _plain(value)
-    if isinstance(value, list):
-        value = [_plain(v) for v in value]
-    typer.echo(json.dumps(value, indent=2, default=str))
-
-
-def _run(action: Any) -> None:
-    try:
-        _print(action())
-    except DomainError as exc:
-        where = f" [{exc.field}]" if exc.field else ""
-        typer.echo(f"error: {exc.kind.value}{where}: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -109,7 +75,7 @@ def serve(
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     services = build_services(settings)
-    actor = _cli_actor()
+    actor = cli_actor()
     if not services.operators.list_operators(actor):
         username, password = DEMO_ADMIN if demo else ("admin", secrets.token_urlsafe(12))
         services.operators.create(actor, username, password, Role.ADMIN.value)
@@ -133,7 +99,7 @@ def serve(
 def migrate_command() -> None:
     """Create or upgrade the database schema and exit."""
     settings = Settings.from_env()
-    _services()
+    cli_services()
     typer.echo(f"database at newest schema: {settings.database_url}")
 
 
@@ -148,22 +114,22 @@ def operator_add(
 ) -> None:
     """Add an operator account."""
     providers = frozenset(service_provider) if service_provider else None
-    services = _services()
+    services = cli_services()
 
     def add() -> dict[str, object]:
-        op = services.operators.create(_cli_actor(), username, password, role, providers)
+        op = services.operators.create(cli_actor(), username, password, role, providers)
         return {"username": op.username, "role": op.role}
 
-    _run(add)
+    run_action(add)
 
 
 @operator_app.command("list")
 def operator_list() -> None:
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: [
             {"username": o.username, "role": o.role, "active": o.active}
-            for o in services.operators.list_operators(_cli_actor())
+            for o in services.operators.list_operators(cli_actor())
         ]
     )
 
@@ -179,14 +145,14 @@ def _kind(kind: str) -> ConfigKind:
 @config_app.command("list")
 def config_list(kind: str) -> None:
     """List the entities of one configuration kind (e.g. account-types)."""
-    services = _services()
-    _run(lambda: services.configuration.list_records(_cli_actor(), _kind(kind)))
+    services = cli_services()
+    run_action(lambda: services.configuration.list_records(cli_actor(), _kind(kind)))
 
 
 @config_app.command("get")
 def config_get(kind: str, code: str) -> None:
-    services = _services()
-    _run(lambda: services.configuration.get(_cli_actor(), _kind(kind), code))
+    services = cli_services()
+    run_action(lambda: services.configuration.get(cli_actor(), _kind(kind), code))
 
 
 @config_app.command("create")
@@ -194,22 +160,24 @@ def config_create(
     kind: str, payload: Annotated[str, typer.Argument(help="JSON object")], reason: Reason = None
 ) -> None:
     """Create a configuration entity from a JSON object, e.g. '{"code":"X","name":"Y"}'."""
-    services = _services()
-    _run(lambda: services.configuration.create(_cli_actor(reason), _kind(kind), _json(payload)))
+    services = cli_services()
+    run_action(
+        lambda: services.configuration.create(cli_actor(reason), _kind(kind), _json(payload))
+    )
 
 
 @config_app.command("update")
 def config_update(kind: str, code: str, payload: str, reason: Reason = None) -> None:
-    services = _services()
-    _run(
-        lambda: services.configuration.update(_cli_actor(reason), _kind(kind), code, _json(payload))
+    services = cli_services()
+    run_action(
+        lambda: services.configuration.update(cli_actor(reason), _kind(kind), code, _json(payload))
     )
 
 
 @config_app.command("delete")
 def config_delete(kind: str, code: str, reason: Reason = None) -> None:
-    services = _services()
-    _run(lambda: services.configuration.delete(_cli_actor(reason), _kind(kind), code))
+    services = cli_services()
+    run_action(lambda: services.configuration.delete(cli_actor(reason), _kind(kind), code))
 
 
 def _json(text: str) -> dict[str, Any]:
@@ -231,7 +199,7 @@ def customer_create(
     reference: str | None = None,
     reason: Reason = None,
 ) -> None:
-    services = _services()
+    services = cli_services()
     inp = CustomerInput(
         name=name,
         service_provider=service_provider,
@@ -239,14 +207,14 @@ def customer_create(
         segment=segment,
         reference=reference,
     )
-    _run(lambda: services.casm.create_customer(_cli_actor(reason), inp))
+    run_action(lambda: services.casm.create_customer(cli_actor(reason), inp))
 
 
 @customer_app.command("search")
 def customer_search(prefix: str = "", service_provider: str | None = None) -> None:
     """Customers whose name starts with PREFIX (at most 100)."""
-    services = _services()
-    _run(lambda: services.casm.search_customers(_cli_actor(), prefix, service_provider))
+    services = cli_services()
+    run_action(lambda: services.casm.search_customers(cli_actor(), prefix, service_provider))
 
 
 @account_app.command("create")
@@ -260,7 +228,7 @@ def account_create(
     parent: int | None = None,
     reason: Reason = None,
 ) -> None:
-    services = _services()
+    services = cli_services()
     inp = AccountInput(
         customer_id=customer_id,
         account_type=account_type,
@@ -270,7 +238,7 @@ def account_create(
         currency=currency,
         parent_account_id=parent,
     )
-    _run(lambda: services.casm.create_account(_cli_actor(reason), inp))
+    run_action(lambda: services.casm.create_account(cli_actor(reason), inp))
 
 
 @subscriber_app.command("create")
@@ -309,25 +277,25 @@ def subscriber_create(
         resources=tuple(resources),
         account=account,
     )
-    services = _services()
-    _run(lambda: services.casm.create_subscriber(_cli_actor(reason), inp))
+    services = cli_services()
+    run_action(lambda: services.casm.create_subscriber(cli_actor(reason), inp))
 
 
 @subscriber_app.command("find")
 def subscriber_find(value: str, resource_type: str | None = None) -> None:
     """Find a subscriber by any resource (MSISDN, IMSI, ...)."""
-    services = _services()
-    _run(lambda: services.casm.find_subscriber_by_resource(_cli_actor(), value, resource_type))
+    services = cli_services()
+    run_action(lambda: services.casm.find_subscriber_by_resource(cli_actor(), value, resource_type))
 
 
 @subscriber_app.command("state")
 def subscriber_state(
     subscriber_id: int, state: str, state_reason: str, reason: Reason = None
 ) -> None:
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.casm.change_state(
-            _cli_actor(reason), CasmLevel.SUBSCRIBER, subscriber_id, state, state_reason
+            cli_actor(reason), CasmLevel.SUBSCRIBER, subscriber_id, state, state_reason
         )
     )
 
@@ -337,13 +305,13 @@ def settings_edr_auditing(
     enabled: Annotated[bool, typer.Argument(help="true or false")], reason: Reason = None
 ) -> None:
     """Turn EDR auditing (mandatory change reasons) on or off."""
-    services = _services()
+    services = cli_services()
 
     def apply() -> dict[str, bool]:
-        services.operators.set_edr_auditing(_cli_actor(reason), enabled)
+        services.operators.set_edr_auditing(cli_actor(reason), enabled)
         return {"edr_auditing": enabled}
 
-    _run(apply)
+    run_action(apply)
 
 
 # -- wallets, balances, buckets, EDRs -------------------------------------------------------------
@@ -402,9 +370,9 @@ def wallet_create(
         max_concurrent_accesses=max_concurrent,
         reference=reference,
     )
-    services = _services()
-    actor = _cli_actor(reason)
-    _run(lambda: services.wallets.create_wallet(actor, subscriber_id, wallet_type, inp))
+    services = cli_services()
+    actor = cli_actor(reason)
+    run_action(lambda: services.wallets.create_wallet(actor, subscriber_id, wallet_type, inp))
 
 
 @wallet_app.command("link")
@@ -415,10 +383,10 @@ def wallet_link(
     reason: Reason = None,
 ) -> None:
     """Link a subscriber to an existing wallet (shared wallet)."""
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.wallets.link_wallet(
-            _cli_actor(reason), subscriber_id, wallet_type, reference
+            cli_actor(reason), subscriber_id, wallet_type, reference
         )
     )
 
@@ -426,14 +394,14 @@ def wallet_link(
 @wallet_app.command("list")
 def wallet_list(subscriber_id: int) -> None:
     """A subscriber's wallets with balances and buckets."""
-    services = _services()
-    _run(lambda: services.wallets.subscriber_wallets(_cli_actor(), subscriber_id))
+    services = cli_services()
+    run_action(lambda: services.wallets.subscriber_wallets(cli_actor(), subscriber_id))
 
 
 @wallet_app.command("show")
 def wallet_show(wallet_id: int, display_currency: str | None = None) -> None:
-    services = _services()
-    _run(lambda: services.wallets.get_wallet(_cli_actor(), wallet_id, display_currency))
+    services = cli_services()
+    run_action(lambda: services.wallets.get_wallet(cli_actor(), wallet_id, display_currency))
 
 
 @wallet_app.command("update")
@@ -448,21 +416,21 @@ def wallet_update(
 ) -> None:
     """Change wallet currency, display currency, maximum concurrent accesses or expiry date."""
     update = WalletUpdate(currency, display_currency, max_concurrent, _when(expires), clear_expiry)
-    services = _services()
-    _run(lambda: services.wallets.update_wallet(_cli_actor(reason), wallet_id, update))
+    services = cli_services()
+    run_action(lambda: services.wallets.update_wallet(cli_actor(reason), wallet_id, update))
 
 
 @wallet_app.command("state")
 def wallet_state(wallet_id: int, state: str, reason: Reason = None) -> None:
     """Change the wallet state; PRE_USE -> ACTIVE applies the activation promotion."""
-    services = _services()
-    _run(lambda: services.wallets.change_state(_cli_actor(reason), wallet_id, state))
+    services = cli_services()
+    run_action(lambda: services.wallets.change_state(cli_actor(reason), wallet_id, state))
 
 
 @wallet_app.command("history")
 def wallet_history(wallet_id: int) -> None:
-    services = _services()
-    _run(lambda: services.wallets.history(_cli_actor(), wallet_id))
+    services = cli_services()
+    run_action(lambda: services.wallets.history(cli_actor(), wallet_id))
 
 
 @wallet_app.command("add-balance")
@@ -480,8 +448,8 @@ def wallet_add_balance(
     inp = BalanceInput(
         balance_type, limit_type, minimum_credit, display_currency, value, _when(expires)
     )
-    services = _services()
-    _run(lambda: services.wallets.add_balance(_cli_actor(reason), wallet_id, inp))
+    services = cli_services()
+    run_action(lambda: services.wallets.add_balance(cli_actor(reason), wallet_id, inp))
 
 
 @wallet_app.command("edit-balance")
@@ -494,9 +462,9 @@ def wallet_edit_balance(
     reason: Reason = None,
 ) -> None:
     update = BalanceUpdate(limit_type, minimum_credit, display_currency)
-    services = _services()
-    _run(
-        lambda: services.wallets.update_balance(_cli_actor(reason), wallet_id, balance_type, update)
+    services = cli_services()
+    run_action(
+        lambda: services.wallets.update_balance(cli_actor(reason), wallet_id, balance_type, update)
     )
 
 
@@ -510,10 +478,10 @@ def wallet_add_bucket(
     reason: Reason = None,
 ) -> None:
     """Add a bucket (optional start/offset and expiry dates)."""
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.wallets.add_bucket(
-            _cli_actor(reason), wallet_id, balance_type, value, _when(start), _when(expires)
+            cli_actor(reason), wallet_id, balance_type, value, _when(start), _when(expires)
         )
     )
 
@@ -531,14 +499,14 @@ def wallet_edit_bucket(
 ) -> None:
     """Edit a bucket: the balance takes the new value."""
     edit = BucketEdit(value, _when(start), _when(expires), clear_start, clear_expiry)
-    services = _services()
-    _run(lambda: services.wallets.edit_bucket(_cli_actor(reason), wallet_id, bucket_id, edit))
+    services = cli_services()
+    run_action(lambda: services.wallets.edit_bucket(cli_actor(reason), wallet_id, bucket_id, edit))
 
 
 @wallet_app.command("delete-bucket")
 def wallet_delete_bucket(wallet_id: int, bucket_id: int, reason: Reason = None) -> None:
-    services = _services()
-    _run(lambda: services.wallets.delete_bucket(_cli_actor(reason), wallet_id, bucket_id))
+    services = cli_services()
+    run_action(lambda: services.wallets.delete_bucket(cli_actor(reason), wallet_id, bucket_id))
 
 
 @wallet_app.command("top-up")
@@ -551,10 +519,10 @@ def wallet_top_up(
     reason: Reason = None,
 ) -> None:
     """Recharge a balance by AMOUNT minor units."""
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.wallets.top_up(
-            _cli_actor(reason), wallet_id, balance_type, amount, _when(expires), _pairs(tag, "tag")
+            cli_actor(reason), wallet_id, balance_type, amount, _when(expires), _pairs(tag, "tag")
         )
     )
 
@@ -568,10 +536,10 @@ def wallet_adjust(
     reason: Reason = None,
 ) -> None:
     """Adjust a balance within the adjustment limits."""
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.wallets.adjust(
-            _cli_actor(reason), wallet_id, balance_type, amount, _when(expires)
+            cli_actor(reason), wallet_id, balance_type, amount, _when(expires)
         )
     )
 
@@ -601,8 +569,8 @@ def wallet_charge(
         session_id=session_id,
         tags=_pairs(tag, "tag"),
     )
-    services = _services()
-    _run(lambda: services.wallets.charge(request, _cli_actor(reason)))
+    services = cli_services()
+    run_action(lambda: services.wallets.charge(request, cli_actor(reason)))
 
 
 @wallet_app.command("merge")
@@ -624,22 +592,22 @@ def wallet_merge(
         expiry_policy=expiry_policy,
         bucket_policy=bucket_policy,
     )
-    services = _services()
-    _run(lambda: services.wallets.merge(_cli_actor(reason), request))
+    services = cli_services()
+    run_action(lambda: services.wallets.merge(cli_actor(reason), request))
 
 
 @wallet_app.command("expire")
 def wallet_expire() -> None:
     """Remove expired buckets now (writes an EXPIRY EDR per wallet)."""
-    services = _services()
-    _run(lambda: {"expiry_edrs": services.wallets.expire_buckets(_cli_actor())})
+    services = cli_services()
+    run_action(lambda: {"expiry_edrs": services.wallets.expire_buckets(cli_actor())})
 
 
 @wallet_app.command("reconcile")
 def wallet_reconcile(wallet_id: int) -> None:
     """Compare each balance with the sum of its EDR deltas."""
-    services = _services()
-    _run(lambda: services.edrs.reconcile(_cli_actor(), wallet_id))
+    services = cli_services()
+    run_action(lambda: services.edrs.reconcile(cli_actor(), wallet_id))
 
 
 @wallet_app.command("edrs")
@@ -685,23 +653,23 @@ def wallet_edrs(
             offset=offset,
             page_size=page_size,
         )
-        return services.edrs.search(_cli_actor(), query, display_currency)
+        return services.edrs.search(cli_actor(), query, display_currency)
 
-    services = _services()
-    _run(search)
+    services = cli_services()
+    run_action(search)
 
 
 @wallet_app.command("edr")
 def wallet_edr(edr_id: int, display_currency: str | None = None) -> None:
-    services = _services()
-    _run(lambda: services.edrs.get(_cli_actor(), edr_id, display_currency))
+    services = cli_services()
+    run_action(lambda: services.edrs.get(cli_actor(), edr_id, display_currency))
 
 
 @wallet_app.command("reverse")
 def wallet_reverse(edr_id: int, reason: Reason = None) -> None:
     """Reverse a charge: one REVERSAL EDR restores every balance it took from."""
-    services = _services()
-    _run(lambda: services.edrs.reverse_charge(_cli_actor(reason), edr_id))
+    services = cli_services()
+    run_action(lambda: services.edrs.reverse_charge(cli_actor(reason), edr_id))
 
 
 @wallet_app.command("adjustment-limits")
@@ -714,10 +682,10 @@ def wallet_adjustment_limits(
     reason: Reason = None,
 ) -> None:
     """Set the adjustment limits of a balance type for a product type (or one operator)."""
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.wallet_settings.set_adjustment_limits(
-            _cli_actor(reason), product_type, balance_type, minimum, maximum, operator
+            cli_actor(reason), product_type, balance_type, minimum, maximum, operator
         )
     )
 
@@ -731,10 +699,10 @@ def wallet_activation_credit(
     reason: Reason = None,
 ) -> None:
     """Credit applied when a wallet of the product type is activated."""
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.wallet_settings.set_activation_credit(
-            _cli_actor(reason), product_type, balance_type, amount, validity_s
+            cli_actor(reason), product_type, balance_type, amount, validity_s
         )
     )
 
@@ -742,8 +710,8 @@ def wallet_activation_credit(
 @wallet_app.command("permissions")
 def wallet_permissions(product_type: str) -> None:
     """The product type's wallet state permission matrix."""
-    services = _services()
-    _run(lambda: services.wallet_settings.permissions(_cli_actor(), product_type))
+    services = cli_services()
+    run_action(lambda: services.wallet_settings.permissions(cli_actor(), product_type))
 
 
 @wallet_app.command("permission")
@@ -755,10 +723,10 @@ def wallet_permission(
     reason: Reason = None,
 ) -> None:
     """Override one cell of the permission matrix for a product type."""
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.wallet_settings.set_permission(
-            _cli_actor(reason), product_type, state, action, allowed
+            cli_actor(reason), product_type, state, action, allowed
         )
     )
 
@@ -768,10 +736,10 @@ def wallet_exchange_rate(
     from_currency: str, to_currency: str, rate: str, reason: Reason = None
 ) -> None:
     """Price of one major unit of FROM in TO, e.g. EUR USD 1.0853."""
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.wallet_settings.set_exchange_rate(
-            _cli_actor(reason), from_currency, to_currency, rate
+            cli_actor(reason), from_currency, to_currency, rate
         )
     )
 
@@ -781,10 +749,10 @@ def wallet_masking_rule(
     field: str, keep_prefix: int = 0, keep_suffix: int = 0, reason: Reason = None
 ) -> None:
     """Mask an EDR field (called_number, session_id, discounts or tag:KEY)."""
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.wallet_settings.set_masking_rule(
-            _cli_actor(reason), field, keep_prefix, keep_suffix
+            cli_actor(reason), field, keep_prefix, keep_suffix
         )
     )
 
@@ -800,15 +768,15 @@ app.add_typer(gy_app, name="gy")
 @reservation_app.command("balances")
 def reservation_balances(wallet_id: int) -> None:
     """Each balance's total, what open reservations hold, and what is available."""
-    services = _services()
-    _run(lambda: services.reservations.balances(_cli_actor(), wallet_id))
+    services = cli_services()
+    run_action(lambda: services.reservations.balances(cli_actor(), wallet_id))
 
 
 @reservation_app.command("list")
 def reservation_list(wallet_id: int) -> None:
     """A wallet's reservations, newest first, with their holds and how they ended."""
-    services = _services()
-    _run(lambda: services.reservations.reservations(_cli_actor(), wallet_id))
+    services = cli_services()
+    run_action(lambda: services.reservations.reservations(cli_actor(), wallet_id))
 
 
 @reservation_app.command("act")
@@ -818,8 +786,8 @@ def reservation_act(
     reason: Reason = None,
 ) -> None:
     """Commit (charge what it holds units for), revoke or delete an open reservation."""
-    services = _services()
-    _run(lambda: services.reservations.act(_cli_actor(reason), reservation_id, action))
+    services = cli_services()
+    run_action(lambda: services.reservations.act(cli_actor(reason), reservation_id, action))
 
 
 @gy_app.command("ccr")
@@ -859,7 +827,7 @@ def gy_ccr(
             await connection.close()
         return {"result_code": answer.result_code, "avps": [repr(a) for a in answer.avps]}
 
-    _print(asyncio.run(exchange()))
+    print_json(asyncio.run(exchange()))
 
 
 # -- subscriber features and closed user groups ---------------------------------------------------
@@ -892,31 +860,31 @@ def _zone_plain(zone: Any) -> dict[str, Any]:
 @features_app.command("show")
 def features_show(subscriber_id: int) -> None:
     """Every feature of one subscriber as JSON (never the PIN)."""
-    services = _services()
-    actor = _cli_actor()
+    services = cli_services()
+    actor = cli_actor()
     features = services.features
 
     def show() -> dict[str, Any]:
         return {
-            "details": _plain(features.subscribers.get_details(actor, subscriber_id)),
-            "call_barring": _plain(features.subscribers.get_call_barring(actor, subscriber_id)),
+            "details": plain(features.subscribers.get_details(actor, subscriber_id)),
+            "call_barring": plain(features.subscribers.get_call_barring(actor, subscriber_id)),
             "short_codes": [
-                _plain(c)
+                plain(c)
                 for c in features.subscribers.get_subscriber_short_codes(actor, subscriber_id)
             ],
-            "friends": _plain(features.subscribers.get_friends(actor, subscriber_id)),
+            "friends": plain(features.subscribers.get_friends(actor, subscriber_id)),
             "closed_user_groups": [
                 g.name for g in features.cugs.groups_of_subscriber(actor, subscriber_id)
             ],
             "zones": [_zone_plain(z) for z in features.zones.list_zones(actor, subscriber_id)],
-            "comments": [_plain(c) for c in features.comments.list_comments(actor, subscriber_id)],
+            "comments": [plain(c) for c in features.comments.list_comments(actor, subscriber_id)],
             "profile": {
                 e.field.tag_name: e.value
                 for e in features.profiles.subscriber_profile(actor, subscriber_id)
             },
         }
 
-    _run(show)
+    run_action(show)
 
 
 @features_app.command("set-details")
@@ -931,15 +899,15 @@ def features_set_details(
     data = _json(payload)
     if {"pin", "pin_confirmation", "pin_defined"} & data.keys():
         raise typer.BadParameter("set the PIN with `ocs features pin`, never on the command line")
-    services = _services()
+    services = cli_services()
 
     def apply() -> object:
         features = services.features.subscribers
-        defined = features.get_details(_cli_actor(), subscriber_id).pin_defined
+        defined = features.get_details(cli_actor(), subscriber_id).pin_defined
         inp = DetailsInput(**data, pin_defined=defined)
-        return features.update_details(_cli_actor(reason), subscriber_id, inp)
+        return features.update_details(cli_actor(reason), subscriber_id, inp)
 
-    _run(apply)
+    run_action(apply)
 
 
 @features_app.command("pin")
@@ -955,15 +923,15 @@ def features_pin(
 
     pin = None if clear else typer.prompt("PIN", hide_input=True)
     again = None if clear else typer.prompt("Repeat the PIN", hide_input=True)
-    services = _services()
+    services = cli_services()
 
     def apply() -> object:
         features = services.features.subscribers
-        current = asdict(features.get_details(_cli_actor(), subscriber_id))
+        current = asdict(features.get_details(cli_actor(), subscriber_id))
         current.update(pin_defined=not clear, pin=pin, pin_confirmation=again)
-        return features.update_details(_cli_actor(reason), subscriber_id, DetailsInput(**current))
+        return features.update_details(cli_actor(reason), subscriber_id, DetailsInput(**current))
 
-    _run(apply)
+    run_action(apply)
 
 
 @features_app.command("barring")
@@ -975,10 +943,10 @@ def features_barring(
     reason: Reason = None,
 ) -> None:
     """Replace the subscriber's allowed or barred list."""
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.features.subscribers.set_call_barring(
-            _cli_actor(reason), subscriber_id, list_type, ignore, number or []
+            cli_actor(reason), subscriber_id, list_type, ignore, number or []
         )
     )
 
@@ -998,14 +966,14 @@ def features_short_codes(
 
     entries = list(_pairs(code, "short code").items())
     write = bool(entries) or clear
-    services = _services()
+    services = cli_services()
     features = services.features.subscribers
-    actor = _cli_actor(reason)
+    actor = cli_actor(reason)
     if subscriber is not None:
         if write:
-            _run(lambda: features.set_subscriber_short_codes(actor, subscriber, entries))
+            run_action(lambda: features.set_subscriber_short_codes(actor, subscriber, entries))
         else:
-            _run(lambda: features.get_subscriber_short_codes(actor, subscriber))
+            run_action(lambda: features.get_subscriber_short_codes(actor, subscriber))
         return
     level, owner = TranslationLevel.SYSTEM, None
     if service_provider is not None:
@@ -1013,9 +981,9 @@ def features_short_codes(
     elif product_type is not None:
         level, owner = TranslationLevel.PRODUCT_TYPE, product_type
     if write:
-        _run(lambda: features.set_shared_short_codes(actor, level, owner, entries))
+        run_action(lambda: features.set_shared_short_codes(actor, level, owner, entries))
     else:
-        _run(lambda: features.get_shared_short_codes(actor, level, owner))
+        run_action(lambda: features.get_shared_short_codes(actor, level, owner))
 
 
 @features_app.command("friends")
@@ -1031,10 +999,10 @@ def features_friends(
     for name in ("fd_changed_at", "ff_changed_at"):
         data[name] = _when(data.get(name))
     data["ff_numbers"] = tuple(data.get("ff_numbers", ()))
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.features.subscribers.set_friends(
-            _cli_actor(reason), subscriber_id, FriendsInput(**data)
+            cli_actor(reason), subscriber_id, FriendsInput(**data)
         )
     )
 
@@ -1042,10 +1010,10 @@ def features_friends(
 @features_app.command("screen")
 def features_screen(subscriber_id: int, dialled: str, product_type: str | None = None) -> None:
     """What translation, barring, closed user groups and friends make of one call."""
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.features.subscribers.screen_call(
-            _cli_actor(), subscriber_id, dialled, product_type
+            cli_actor(), subscriber_id, dialled, product_type
         )
     )
 
@@ -1064,15 +1032,17 @@ def features_blacklist(
     kinds = {"ff": BlacklistKind.FF_NUMBERS, "fd": BlacklistKind.FD_PREFIXES}
     if kind not in kinds:
         raise typer.BadParameter("kind must be ff or fd")
-    services = _services()
+    services = cli_services()
     lists = services.features.provider_lists
-    actor = _cli_actor(reason)
+    actor = cli_actor(reason)
     if add is not None:
-        _run(lambda: lists.add_to_blacklist(actor, kinds[kind], service_provider, add))
+        run_action(lambda: lists.add_to_blacklist(actor, kinds[kind], service_provider, add))
     elif remove is not None:
-        _run(lambda: lists.remove_from_blacklist(actor, kinds[kind], service_provider, remove))
+        run_action(
+            lambda: lists.remove_from_blacklist(actor, kinds[kind], service_provider, remove)
+        )
     else:
-        _run(lambda: lists.get_blacklist(actor, kinds[kind], service_provider))
+        run_action(lambda: lists.get_blacklist(actor, kinds[kind], service_provider))
 
 
 @features_app.command("prefix-map")
@@ -1085,15 +1055,15 @@ def features_prefix_map(
     reason: Reason = None,
 ) -> None:
     """Show the F&D prefix map, map PREFIX to --set/--entry, or --delete it."""
-    services = _services()
+    services = cli_services()
     lists = services.features.provider_lists
-    actor = _cli_actor(reason)
+    actor = cli_actor(reason)
     if prefix is None:
-        _run(lambda: lists.get_prefix_map(actor, service_provider))
+        run_action(lambda: lists.get_prefix_map(actor, service_provider))
     elif delete:
-        _run(lambda: lists.delete_prefix_mapping(actor, service_provider, prefix))
+        run_action(lambda: lists.delete_prefix_mapping(actor, service_provider, prefix))
     else:
-        _run(
+        run_action(
             lambda: lists.put_prefix_mapping(
                 actor, service_provider, prefix, announcement_set or "", announcement_entry or ""
             )
@@ -1108,11 +1078,11 @@ def features_zone_shape(
     reason: Reason = None,
 ) -> None:
     """Add a circle or rectangle to a zone (creating the zone with its first shape)."""
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: _zone_plain(
             services.features.zones.add_shape(
-                _cli_actor(reason), subscriber_id, zone, _json(payload)
+                cli_actor(reason), subscriber_id, zone, _json(payload)
             )
         )
     )
@@ -1121,8 +1091,8 @@ def features_zone_shape(
 @features_app.command("comment")
 def features_comment(subscriber_id: int, text: str, reason: Reason = None) -> None:
     """Add a comment (at most 50 characters)."""
-    services = _services()
-    _run(lambda: services.features.comments.add(_cli_actor(reason), subscriber_id, text))
+    services = cli_services()
+    run_action(lambda: services.features.comments.add(cli_actor(reason), subscriber_id, text))
 
 
 @features_app.command("profile-group")
@@ -1135,10 +1105,10 @@ def features_profile_group(
     reason: Reason = None,
 ) -> None:
     """Create a profile tag group."""
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.features.profiles.create_group(
-            _cli_actor(reason), service_provider, name, permission_name
+            cli_actor(reason), service_provider, name, permission_name
         )
     )
 
@@ -1155,10 +1125,10 @@ def features_profile_field(
     from ocs.service.profiles import FieldInput
 
     data = _json(payload)
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.features.profiles.add_field(
-            _cli_actor(reason), group_id, FieldInput(**data)
+            cli_actor(reason), group_id, FieldInput(**data)
         )
     )
 
@@ -1175,10 +1145,10 @@ def features_profile_value(
         parsed = json.loads(value)
     except json.JSONDecodeError as exc:
         raise typer.BadParameter(f"value is not valid JSON: {exc}") from None
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.features.profiles.set_value(
-            _cli_actor(reason), subscriber_id, field_id, parsed
+            cli_actor(reason), subscriber_id, field_id, parsed
         )
     )
 
@@ -1230,8 +1200,8 @@ def cug_create(
 ) -> None:
     """Create a closed user group."""
     inp = _cug_input(tariff_plan, member, virtual, name, service_provider)
-    services = _services()
-    _run(lambda: services.features.cugs.create(_cli_actor(reason), inp))
+    services = cli_services()
+    run_action(lambda: services.features.cugs.create(cli_actor(reason), inp))
 
 
 @cug_app.command("list")
@@ -1239,14 +1209,14 @@ def cug_list(
     service_provider: str | None = None, name: str = "", msisdn: str | None = None
 ) -> None:
     """Groups by name prefix and/or member MSISDN (at most 100)."""
-    services = _services()
-    _run(lambda: services.features.cugs.search(_cli_actor(), service_provider, name, msisdn))
+    services = cli_services()
+    run_action(lambda: services.features.cugs.search(cli_actor(), service_provider, name, msisdn))
 
 
 @cug_app.command("show")
 def cug_show(cug_id: int) -> None:
-    services = _services()
-    _run(lambda: services.features.cugs.get(_cli_actor(), cug_id))
+    services = cli_services()
+    run_action(lambda: services.features.cugs.get(cli_actor(), cug_id))
 
 
 @cug_app.command("update")
@@ -1259,14 +1229,14 @@ def cug_update(
 ) -> None:
     """Replace a group's tariff plan, members and virtual members (the name stays)."""
     inp = _cug_input(tariff_plan, member, virtual)
-    services = _services()
-    _run(lambda: services.features.cugs.update(_cli_actor(reason), cug_id, inp))
+    services = cli_services()
+    run_action(lambda: services.features.cugs.update(cli_actor(reason), cug_id, inp))
 
 
 @cug_app.command("delete")
 def cug_delete(cug_id: int, reason: Reason = None) -> None:
-    services = _services()
-    _run(lambda: services.features.cugs.delete(_cli_actor(reason), cug_id))
+    services = cli_services()
+    run_action(lambda: services.features.cugs.delete(cli_actor(reason), cug_id))
 
 
 @cug_app.command("join")
@@ -1278,9 +1248,9 @@ def cug_join(
     reason: Reason = None,
 ) -> None:
     """Make a subscriber a member of exactly these groups (none: of no group)."""
-    services = _services()
-    _run(
+    services = cli_services()
+    run_action(
         lambda: services.features.cugs.set_groups_of_subscriber(
-            _cli_actor(reason), subscriber_id, cug_id or []
+            cli_actor(reason), subscriber_id, cug_id or []
         )
     )
