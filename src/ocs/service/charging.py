@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -822,8 +822,42 @@ def _service(
 # -- stored answers ----------------------------------------------------------------------------
 
 
+def _amounts(amounts: UnitAmounts | None) -> dict[str, int | None] | None:
+    if amounts is None:
+        return None
+    return {
+        "time_s": amounts.time_s,
+        "total_octets": amounts.total_octets,
+        "input_octets": amounts.input_octets,
+        "output_octets": amounts.output_octets,
+        "service_specific_units": amounts.service_specific_units,
+        "money_minor": amounts.money_minor,
+    }
+
+
 def decision_to_json(decision: ChargingDecision) -> str:
-    return json.dumps(asdict(decision), separators=(",", ":"))
+    # Field by field: dataclasses.asdict deep-copies and cost ~80 us per stored answer.
+    services = [
+        {
+            "rating_group": s.rating_group,
+            "service_identifier": s.service_identifier,
+            "outcome": s.outcome.value,
+            "granted": _amounts(s.granted),
+            "validity_time_s": s.validity_time_s,
+            "final_unit_action": None if s.final_unit_action is None else s.final_unit_action.value,
+            "quota_threshold": s.quota_threshold,
+        }
+        for s in decision.services
+    ]
+    raw = {
+        "outcome": decision.outcome.value,
+        "services": services,
+        "balance_minor": decision.balance_minor,
+        "cost_minor": decision.cost_minor,
+        "detail": decision.detail,
+        "currency": decision.currency,
+    }
+    return json.dumps(raw, separators=(",", ":"))
 
 
 def decision_from_json(text: str) -> ChargingDecision:

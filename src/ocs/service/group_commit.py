@@ -1,7 +1,8 @@
 """Group commit: requests that arrive while a batch is being written share the next
 transaction, so durable writes cost one commit (one fsync) per batch, not per request.
 
-Each item runs inside its own savepoint, so one failing item rolls back only its own writes.
+A batch first runs without savepoints; when an item fails, the batch runs again with a
+savepoint per item, so one failing item rolls back only its own writes.
 Results are handed back only after the batch's commit returned: an answer is never sent for
 a change that is not durable.
 """
@@ -42,7 +43,9 @@ class BatchStats:
 
 
 class GroupCommitter:
-    """Runs submitted jobs, each a function of the unit of work, on one writer thread."""
+    """Runs submitted jobs, each a function of the unit of work, on one writer thread.
+
+    A job may run twice (see _run_batch), so it must depend only on the unit of work."""
 
     def __init__(
         self,
@@ -100,22 +103,56 @@ class GroupCommitter:
                 return
 
     def _write(self, batch: list[_Pending]) -> None:
-        outcomes: list[tuple[_Pending, object, BaseException | None]] = []
         try:
-            with self._store.transaction() as uow:
-                for pending in batch:
-                    try:
-                        with uow.savepoint():
-                            outcomes.append((pending, pending.job(uow), None))
-                    except Exception as exc:  # one bad item must not sink the batch
-                        outcomes.append((pending, None, exc))
+            try:
+                outcomes = self._run_batch(batch, isolated=False)
+            except _ItemFailedError:
+                # An item failed part-way and its writes sank the shared transaction: run the
+                # batch again with a savepoint per item, so that only the bad item fails.
+                outcomes = self._run_batch(batch, isolated=True)
         except Exception as exc:
             self.stats.failed_batches += 1
             outcomes = [(pending, None, exc) for pending in batch]
         self.stats.batches += 1
         self.stats.items += len(batch)
-        for pending, result, error in outcomes:
-            pending.loop.call_soon_threadsafe(_settle, pending.future, result, error)
+        # One wake-up per event loop for the whole batch, not one per item.
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+        for outcome in outcomes:
+            by_loop.setdefault(outcome[0].loop, []).append(outcome)
+        for loop, settled in by_loop.items():
+            loop.call_soon_threadsafe(_settle_all, settled)
+
+    def _run_batch(self, batch: list[_Pending], isolated: bool) -> list[_Outcome]:
+        """Every job in one transaction. Savepoints cost two statements per item, so the first
+        attempt goes without them; a failing item raises _ItemFailedError and the batch reruns
+        isolated."""
+        outcomes: list[_Outcome] = []
+        with self._store.transaction() as uow:
+            for pending in batch:
+                if not isolated:
+                    try:
+                        outcomes.append((pending, pending.job(uow), None))
+                    except Exception as exc:
+                        raise _ItemFailedError from exc
+                    continue
+                try:
+                    with uow.savepoint():
+                        outcomes.append((pending, pending.job(uow), None))
+                except Exception as exc:  # one bad item must not sink the batch
+                    outcomes.append((pending, None, exc))
+        return outcomes
+
+
+_Outcome = tuple[_Pending, object, BaseException | None]
+
+
+class _ItemFailedError(Exception):
+    pass
+
+
+def _settle_all(outcomes: list[_Outcome]) -> None:
+    for pending, result, error in outcomes:
+        _settle(pending.future, result, error)
 
 
 def _settle(

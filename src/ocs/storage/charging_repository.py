@@ -9,6 +9,7 @@ about a hundred. It shares the unit of work's connection and transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -45,19 +46,30 @@ WALLET_COLUMNS = (
 )
 
 
+@functools.lru_cache(maxsize=256)
+def _psycopg_sql(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
 class SqlChargingRepository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._sqlite = conn.dialect.name == "sqlite"
+        self._raw: Any = None
+        # The last time formatted: a request writes its `now` into several rows.
+        self._time_in: datetime | None = None
+        self._time_out: Any = None
 
     # -- driver access -----------------------------------------------------------------------
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Execute on the unit of work's own driver connection (same transaction)."""
-        raw = self._conn.connection.driver_connection
-        assert raw is not None
+        raw = self._raw
+        if raw is None:
+            raw = self._raw = self._conn.connection.driver_connection
+            assert raw is not None
         if not self._sqlite:
-            sql = sql.replace("?", "%s")
+            sql = _psycopg_sql(sql)
         return raw.execute(sql, tuple(params))
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -70,8 +82,12 @@ class SqlChargingRepository:
     def _time(self, value: datetime | None) -> Any:
         if value is None:
             return None
+        if value is self._time_in:
+            return self._time_out
         utc = value.astimezone(UTC).replace(tzinfo=None)
-        return utc.strftime(SQLITE_TIME_FORMAT) if self._sqlite else utc
+        self._time_in = value
+        self._time_out = utc.strftime(SQLITE_TIME_FORMAT) if self._sqlite else utc
+        return self._time_out
 
     def _read_time(self, value: Any) -> datetime | None:
         if value is None:

@@ -42,6 +42,31 @@ def test_concurrent_requests_share_transactions_and_fail_alone(services: Service
         assert uow.settings.get("bad-1") is None  # its savepoint rolled back
 
 
+def test_a_failing_item_in_the_middle_of_a_batch_fails_alone(services: Services) -> None:
+    committer = GroupCommitter(services.store)
+    keys = ["a0", "a1", "bad-mid", "a2", "a3"]
+    futures: list[object] = []
+
+    async def submit_together() -> list[object]:
+        # Queued before the writer starts, so all five share one batch.
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(committer.submit(partial(_write, key=k))) for k in keys]
+        await asyncio.sleep(0)
+        committer.start()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        futures = asyncio.run(submit_together())
+    finally:
+        committer.stop()
+    assert futures[:2] == ["a0", "a1"]
+    assert futures[3:] == ["a2", "a3"]
+    assert isinstance(futures[2], ValueError)
+    assert committer.stats.batches == 1
+    with services.store.transaction() as uow:
+        assert [uow.settings.get(k) for k in keys] == ["written"] * 2 + [None] + ["written"] * 2
+
+
 def test_a_full_queue_refuses_at_once(services: Services) -> None:
     committer = GroupCommitter(services.store, queue_items_max=0)
 
