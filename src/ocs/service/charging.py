@@ -58,6 +58,7 @@ from ocs.core.wallets import (
     BucketChange,
     PermissionOverrides,
     WalletAction,
+    WalletLink,
     WalletState,
     available_value,
     check_permitted,
@@ -65,6 +66,7 @@ from ocs.core.wallets import (
     plan_credit,
     plan_debit,
 )
+from ocs.service.charging_cache import CachedSession, CachedWallet, WalletCache
 from ocs.service.ports import Clock, ConfigRepository, UnitOfWork
 from ocs.service.subscriber_features import load_features
 from ocs.service.wallet_ledger import Ledger, LoadedWallet, Origin, totals
@@ -216,6 +218,8 @@ class _Context:
     holds: dict[str, int] = field(default_factory=dict)
     # Number translation, barring, closed user group and friends for a call (None: no call).
     screening: CallScreening | None = None
+    # The session's cached state, kept in step with what the request writes.
+    session: CachedSession | None = None
 
     @property
     def product(self) -> Record:
@@ -247,6 +251,8 @@ class ChargingEngine:
         self.settings = settings or ChargingSettings()
         self._catalog: Catalog | None = None
         self._zone = ZoneInfo(self.settings.rating_time_zone)
+        self._cache = WalletCache()
+        self._touched: list[CachedWallet] = []
 
     def invalidate_catalog(self) -> None:
         self._catalog = None
@@ -260,18 +266,92 @@ class ChargingEngine:
     # -- entry point -----------------------------------------------------------------------
 
     def process(self, uow: UnitOfWork, request: ChargingRequest) -> ChargingDecision:
-        """Decide one request; a repeated (session, request number) gets its first answer."""
-        stored = uow.charging.get_answer(request.session_id, request.request_number)
-        if stored is not None:
-            return decision_from_json(stored)
-        now = self.clock.now()
-        decision = self._decide(uow, request, now)
+        """Decide one request; a repeated (session, request number) gets its first answer.
+        Runs on the group committer's thread only (it uses the wallet cache)."""
+        self._touched.clear()
+        try:
+            hot = self._cached_session(uow, request)
+            if hot is None or not hot[1].is_new(request.request_number):
+                stored = uow.charging.get_answer(request.session_id, request.request_number)
+                if stored is not None:
+                    return decision_from_json(stored)
+            now = self.clock.now()
+            decision = self._decide(uow, request, now, hot)
+            for cached in self._touched:
+                revision = uow.charging.wallet_revision(cached.w.wallet.id, lock=False)
+                if revision is None:
+                    self._cache.forget(cached.w.wallet.id)
+                else:
+                    cached.revision = revision
+        except BaseException:
+            for cached in self._touched:
+                self._cache.forget(cached.w.wallet.id)
+            raise
+        finally:
+            self._touched.clear()
         uow.charging.put_answer(
             request.session_id, request.request_number, now, decision_to_json(decision)
         )
         return decision
 
-    def _decide(self, uow: UnitOfWork, request: ChargingRequest, now: datetime) -> ChargingDecision:
+    def _cached_session(
+        self, uow: UnitOfWork, request: ChargingRequest
+    ) -> tuple[CachedWallet, CachedSession] | None:
+        """The session's wallet and session from memory, when the copy is current."""
+        if request.request_type in (RequestType.INITIAL, RequestType.EVENT):
+            return None
+        wallet_id = self._cache.wallet_of_session(request.session_id)
+        if wallet_id is None:
+            return None
+        revision = uow.charging.wallet_revision(wallet_id, lock=True)
+        cached = None if revision is None else self._cache.get(wallet_id, revision)
+        entry = None if cached is None else cached.sessions.get(request.session_id)
+        if cached is None or entry is None:
+            return None
+        self._touched.append(cached)
+        return cached, entry
+
+    def _wallet(self, uow: UnitOfWork, wallet_id: int) -> CachedWallet:
+        """The wallet locked for this transaction, from memory when the copy is current."""
+        revision = uow.charging.wallet_revision(wallet_id, lock=True)
+        if revision is None:
+            raise not_found("wallet", wallet_id)
+        cached = self._cache.get(wallet_id, revision)
+        if cached is None:
+            loaded = uow.charging.load_wallet(wallet_id)
+            if loaded is None:
+                raise not_found("wallet", wallet_id)
+            wallet, balances, buckets = loaded
+            cached = CachedWallet(
+                revision,
+                LoadedWallet(wallet, {b.balance_type: b for b in balances}, buckets),
+                uow.charging.holds_of_wallet(wallet_id),
+                uow.charging.links_of_wallet(wallet_id),
+            )
+            self._cache.put(cached)
+        if cached not in self._touched:
+            self._touched.append(cached)
+        return cached
+
+    def _session_entry(
+        self, uow: UnitOfWork, cached: CachedWallet, session: ChargingSession
+    ) -> CachedSession:
+        """The session's open reservations and their holds, read once and then kept."""
+        entry = cached.sessions.get(session.session_id)
+        if entry is None:
+            reservations = uow.charging.open_reservations_of_session(session.session_id)
+            holds = {r.id: uow.charging.holds_of(r.id) for r in reservations}
+            entry = CachedSession(session, reservations, holds, None)
+            self._cache.add_session(cached, entry)
+        return entry
+
+    def _decide(
+        self,
+        uow: UnitOfWork,
+        request: ChargingRequest,
+        now: datetime,
+        hot: tuple[CachedWallet, CachedSession] | None = None,
+    ) -> ChargingDecision:
         if not request.session_id:
             return ChargingDecision(Outcome.MISSING_INFO, detail="Session-Id is missing")
         catalog = self.catalog(uow, now)
@@ -279,7 +359,7 @@ class ChargingEngine:
             return self._initial(uow, catalog, request, now)
         if request.request_type is RequestType.EVENT:
             return self._event(uow, catalog, request, now)
-        return self._continue(uow, catalog, request, now)
+        return self._continue(uow, catalog, request, now, hot)
 
     # -- session requests ------------------------------------------------------------------
 
@@ -292,45 +372,63 @@ class ChargingEngine:
         if found is None:
             return ChargingDecision(Outcome.USER_UNKNOWN, detail="no subscriber has this identity")
         subscriber_id, wallet_id = found
-        ctx = self._context(uow, catalog, request, wallet_id, subscriber_id, now)
+        cached = self._wallet(uow, wallet_id)
+        ctx = self._context(uow, catalog, request, cached, subscriber_id, now)
         denied = self._check_chargeable(ctx)
         if denied is not None:
             return denied
-        if uow.charging.count_open_sessions(wallet_id) >= ctx.w.wallet.max_concurrent_accesses:
+        if cached.open_sessions is None:
+            cached.open_sessions = uow.charging.count_open_sessions(wallet_id)
+        if cached.open_sessions >= ctx.w.wallet.max_concurrent_accesses:
             return ChargingDecision(
                 Outcome.END_USER_SERVICE_DENIED,
                 detail=f"maximum concurrent accesses ({ctx.w.wallet.max_concurrent_accesses}) "
                 "reached",
             )
-        uow.charging.insert_session(
-            ChargingSession(
-                request.session_id,
-                wallet_id,
-                subscriber_id,
-                SessionState.OPEN,
-                now,
-                now,
-                now + timedelta(seconds=self.settings.session_timeout_s),
-                request.calling_party,
-                request.called_party,
-            )
+        session = ChargingSession(
+            request.session_id,
+            wallet_id,
+            subscriber_id,
+            SessionState.OPEN,
+            now,
+            now,
+            now + timedelta(seconds=self.settings.session_timeout_s),
+            request.calling_party,
+            request.called_party,
         )
+        uow.charging.insert_session(session)
+        cached.open_sessions += 1
+        ctx.session = CachedSession(session, [], {}, request.request_number)
+        self._cache.add_session(cached, ctx.session)
         services = tuple(self._reserve(ctx, s, now) for s in request.services if s.requested)
         return ChargingDecision(overall_outcome(services, Outcome.SUCCESS), services)
 
     def _continue(
-        self, uow: UnitOfWork, catalog: Catalog, request: ChargingRequest, now: datetime
+        self,
+        uow: UnitOfWork,
+        catalog: Catalog,
+        request: ChargingRequest,
+        now: datetime,
+        hot: tuple[CachedWallet, CachedSession] | None,
     ) -> ChargingDecision:
-        session = uow.charging.get_session(request.session_id)
-        if session is None or session.state is SessionState.CLOSED:
-            return ChargingDecision(Outcome.UNKNOWN_SESSION, detail="no open session")
+        if hot is not None:
+            cached, entry = hot
+            session = entry.session
+        else:
+            found = uow.charging.get_session(request.session_id)
+            if found is None or found.state is SessionState.CLOSED:
+                return ChargingDecision(Outcome.UNKNOWN_SESSION, detail="no open session")
+            session = found
+            cached = self._wallet(uow, session.wallet_id)
+            entry = self._session_entry(uow, cached, session)
         request = replace(
             request,
             calling_party=request.calling_party or session.calling_party,
             called_party=request.called_party or session.called_party,
         )
-        ctx = self._context(uow, catalog, request, session.wallet_id, session.subscriber_id, now)
-        open_reservations = uow.charging.open_reservations_of_session(session.session_id)
+        ctx = self._context(uow, catalog, request, cached, session.subscriber_id, now)
+        ctx.session = entry
+        open_reservations = entry.reservations
         terminating = request.request_type is RequestType.TERMINATION
         decisions: list[ServiceDecision] = []
         for service in request.services:
@@ -358,6 +456,12 @@ class ChargingEngine:
             expires_at = now + timedelta(seconds=self.settings.session_timeout_s)
             state = SessionState.OPEN
         uow.charging.touch_session(session.session_id, state, now, expires_at)
+        entry.session = replace(session, state=state, last_seen_at=now, expires_at=expires_at)
+        entry.last_request_number = max(entry.last_request_number or 0, request.request_number)
+        if terminating:
+            self._cache.drop_session(cached, session.session_id)
+            if cached.open_sessions is not None:
+                cached.open_sessions -= 1
         services = tuple(decisions)
         return ChargingDecision(overall_outcome(services, Outcome.SUCCESS), services)
 
@@ -370,7 +474,7 @@ class ChargingEngine:
         if found is None:
             return ChargingDecision(Outcome.USER_UNKNOWN, detail="no subscriber has this identity")
         subscriber_id, wallet_id = found
-        ctx = self._context(uow, catalog, request, wallet_id, subscriber_id, now)
+        ctx = self._context(uow, catalog, request, self._wallet(uow, wallet_id), subscriber_id, now)
         action = request.requested_action or RequestedAction.DIRECT_DEBITING
         if action is RequestedAction.CHECK_BALANCE:
             return ChargingDecision(
@@ -458,23 +562,24 @@ class ChargingEngine:
         validity_s = self.settings.validity_time_s
         expires_at = now + timedelta(seconds=validity_s + self.settings.reservation_grace_s)
         holds = dict(allocation.takes)
-        ctx.ledger.uow.charging.insert_reservation(
-            Reservation(
-                id=0,
-                session_id=ctx.request.session_id,
-                wallet_id=ctx.w.wallet.id,
-                rating_group=service.rating_group,
-                service_identifier=service.service_identifier,
-                charging_class=mapping.charging_class,
-                unit=mapping.unit.value,
-                granted_units=allocation.units,
-                used_units=0,
-                state=ReservationState.OPEN,
-                created_at=now,
-                expires_at=expires_at,
-            ),
-            holds,
+        reservation = Reservation(
+            id=0,
+            session_id=ctx.request.session_id,
+            wallet_id=ctx.w.wallet.id,
+            rating_group=service.rating_group,
+            service_identifier=service.service_identifier,
+            charging_class=mapping.charging_class,
+            unit=mapping.unit.value,
+            granted_units=allocation.units,
+            used_units=0,
+            state=ReservationState.OPEN,
+            created_at=now,
+            expires_at=expires_at,
         )
+        reservation_id = ctx.ledger.uow.charging.insert_reservation(reservation, holds)
+        if ctx.session is not None:
+            ctx.session.reservations.append(replace(reservation, id=reservation_id))
+            ctx.session.holds[reservation_id] = holds
         for balance_type, amount in holds.items():
             ctx.holds[balance_type] = ctx.holds.get(balance_type, 0) + amount
         threshold = allocation.units * self.settings.quota_threshold_percent // 100
@@ -520,7 +625,10 @@ class ChargingEngine:
         charging = ctx.ledger.uow.charging
         if not charging.end_reservation(reservation.id, state, used_units, now, ended_by):
             return
-        for balance_type, amount in charging.holds_of(reservation.id).items():
+        held = None if ctx.session is None else ctx.session.holds.pop(reservation.id, None)
+        if held is None:
+            held = charging.holds_of(reservation.id)
+        for balance_type, amount in held.items():
             ctx.holds[balance_type] = ctx.holds.get(balance_type, 0) - amount
 
     def _debit(
@@ -589,17 +697,14 @@ class ChargingEngine:
         uow: UnitOfWork,
         catalog: Catalog,
         request: ChargingRequest,
-        wallet_id: int,
+        cached: CachedWallet,
         subscriber_id: int,
         now: datetime,
     ) -> _Context:
-        fast = _FastUnitOfWork(uow, catalog)
+        fast = _FastUnitOfWork(uow, catalog, cached.links)
         ledger = Ledger(cast(UnitOfWork, fast), now, Origin(subscriber_id=subscriber_id))
-        loaded = uow.charging.load_wallet(wallet_id)
-        if loaded is None:
-            raise not_found("wallet", wallet_id)
-        wallet, balances, buckets = loaded
-        w = LoadedWallet(wallet, {b.balance_type: b for b in balances}, buckets)
+        w = cached.w
+        wallet = w.wallet
         ledger.expire(w)
         screening = None
         if request.called_party:
@@ -608,8 +713,7 @@ class ChargingEngine:
                 uow, subscriber_id, calling, wallet.service_provider, wallet.product_type
             )
             screening = screen_call(features, request.called_party)
-        holds = uow.charging.holds_of_wallet(wallet_id)
-        return _Context(ledger, w, catalog, request, holds, screening)
+        return _Context(ledger, w, catalog, request, cached.holds, screening)
 
     def _check_chargeable(self, ctx: _Context) -> ChargingDecision | None:
         """Deny a wallet that may not be charged; activate or wake it on first chargeable use."""
@@ -762,13 +866,16 @@ class _FastConfig:
 class _FastWallets:
     """The bucket, link and EDR writes the ledger makes while charging, on the hot path."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, links: list[WalletLink]) -> None:
         self._wallets = uow.wallets
         hot = uow.charging
         self.insert_bucket = hot.insert_bucket
         self.update_bucket = hot.update_bucket
         self.delete_bucket = hot.delete_bucket
-        self.links_of_wallet = hot.links_of_wallet
+        self._links = links
+
+    def links_of_wallet(self, wallet_id: int) -> list[WalletLink]:
+        return self._links
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._wallets, name)
@@ -788,10 +895,10 @@ class _FastUnitOfWork:
     with the few reads and writes of every request served by the hot-path repository
     (ADR 0003), so the ledger's rules stay the only implementation of buckets and EDRs."""
 
-    def __init__(self, uow: UnitOfWork, catalog: Catalog) -> None:
+    def __init__(self, uow: UnitOfWork, catalog: Catalog, links: list[WalletLink]) -> None:
         self._uow = uow
         self.config = _FastConfig(uow.config, catalog)
-        self.wallets = _FastWallets(uow)
+        self.wallets = _FastWallets(uow, links)
         self.edrs = _FastEdrs(uow)
 
     def __getattr__(self, name: str) -> Any:

@@ -391,6 +391,11 @@ class ChargingRepository(Protocol):
         """(subscriber id, primary wallet id) of the subscriber owning a resource value."""
         ...
 
+    def wallet_revision(self, wallet_id: int, lock: bool) -> int | None:
+        """The wallet's revision (None: no such wallet); with lock, the wallet is locked for
+        the rest of the transaction."""
+        ...
+
     def load_wallet(
         self, wallet_id: int
     ) -> tuple[Wallet, list[WalletBalance], list[Bucket]] | None: ...

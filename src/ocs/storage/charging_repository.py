@@ -320,6 +320,11 @@ class SqlChargingRepository:
         )
         return None if row is None else (int(row[0]), int(row[1]))
 
+    def wallet_revision(self, wallet_id: int, lock: bool) -> int | None:
+        lock_sql = " FOR UPDATE" if lock and not self._sqlite else ""
+        row = self._one(f"SELECT revision FROM wallets WHERE id = ?{lock_sql}", (wallet_id,))
+        return None if row is None else int(row[0])
+
     def load_wallet(
         self, wallet_id: int
     ) -> tuple[Wallet, list[WalletBalance], list[Bucket]] | None:

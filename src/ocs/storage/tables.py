@@ -229,6 +229,10 @@ wallets = Table(
     Column("activated_at", UtcDateTime()),
     Column("last_used_at", UtcDateTime()),
     Column("state_changed_at", UtcDateTime(), nullable=False),
+    # Changes whenever the wallet or anything charging reads with it changes (database
+    # triggers, migration 0013), to a value never used before: the charging engine keeps
+    # wallets in memory and trusts its copy only while the revision is the one it saw.
+    Column("revision", BigInteger, nullable=False, server_default="0"),
 )
 
 wallet_links = Table(

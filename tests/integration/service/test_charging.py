@@ -358,3 +358,43 @@ def test_calls_are_translated_barred_and_rated_by_their_closed_user_group(world:
     assert barred.detail == "calls to 31901234 are barred (BARRED)"
     assert world.balance() == 86
     _edr_sum_matches(world)
+
+
+# -- the engine's in-memory copy of wallets and sessions ----------------------------------------
+
+
+def test_an_operator_change_between_updates_is_seen_by_the_next_one(world: World) -> None:
+    world.process(world.request(RequestType.INITIAL, 0, _data(requested=10 * MB)))
+    world.process(world.request(RequestType.UPDATE, 1, _data(10 * MB, used=MB)))
+    world.wallets.change_state(world.admin, world.wallet_id, "FROZEN")
+    frozen = world.process(world.request(RequestType.UPDATE, 2, _data(10 * MB, used=MB)))
+    assert frozen.services[0].outcome is Outcome.END_USER_SERVICE_DENIED
+    world.wallets.change_state(world.admin, world.wallet_id, "ACTIVE")
+    world.wallets.top_up(world.admin, world.wallet_id, "CASH", 1000)
+    more = world.process(world.request(RequestType.UPDATE, 3, _data(200 * MB)))
+    assert more.services[0].granted == UnitAmounts(total_octets=200 * MB)  # needs the top-up
+    _edr_sum_matches(world)
+
+
+def test_a_reservation_revoked_by_an_operator_is_not_released_twice(world: World) -> None:
+    world.process(world.request(RequestType.INITIAL, 0, _data(requested=10 * MB)))
+    reservations = ReservationService(world.services.store, world.clock, world.engine)
+    (view,) = reservations.reservations(world.admin, world.wallet_id)
+    reservations.act(world.admin, view.reservation.id, "revoke")
+    world.process(world.request(RequestType.UPDATE, 1, _data(10 * MB, used=5 * MB)))
+    balances = {b.balance_type: b for b in reservations.balances(world.admin, world.wallet_id)}
+    # The revoked reservation held 20; the update's new one holds 20, and nothing went twice.
+    assert (balances["CASH"].total, balances["CASH"].reserved) == (100, 20)
+    _edr_sum_matches(world)
+
+
+def test_a_restarted_engine_replays_answers_it_did_not_give(world: World) -> None:
+    world.process(world.request(RequestType.INITIAL, 0, _data(requested=10 * MB)))
+    update = world.request(RequestType.UPDATE, 1, _data(10 * MB, used=5 * MB))
+    first = world.process(update)
+    world.engine = ChargingEngine(world.clock, world.engine.settings)  # empty memory
+    assert world.process(update) == first
+    assert world.balance() == 90
+    world.process(world.request(RequestType.TERMINATION, 2, _data(used=5 * MB)))
+    assert world.balance() == 80
+    _edr_sum_matches(world)
