@@ -64,13 +64,25 @@ class SqlChargingRepository:
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Execute on the unit of work's own driver connection (same transaction)."""
+        if not self._sqlite:
+            sql = _psycopg_sql(sql)
+        return self._run_on_driver().execute(sql, tuple(params))
+
+    def _run_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if self._sqlite:
+            self._run_on_driver().executemany(sql, rows)
+            return
+        with self._run_on_driver().cursor() as cursor:
+            cursor.executemany(_psycopg_sql(sql), rows)
+
+    def _run_on_driver(self) -> Any:
         raw = self._raw
         if raw is None:
             raw = self._raw = self._conn.connection.driver_connection
             assert raw is not None
-        if not self._sqlite:
-            sql = _psycopg_sql(sql)
-        return raw.execute(sql, tuple(params))
+        return raw
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self._run(sql, params).fetchall())
@@ -426,10 +438,10 @@ class SqlChargingRepository:
                 json.dumps(edr.detail, sort_keys=True, default=str),
             ),
         )
-        for line in edr.balances:
-            self._run(
-                "INSERT INTO edr_balances (edr_id, balance_type, unit_class, currency, "
-                "old_value, delta_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        self._run_many(
+            "INSERT INTO edr_balances (edr_id, balance_type, unit_class, currency, "
+            "old_value, delta_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
                 (
                     edr_id,
                     line.balance_type,
@@ -438,10 +450,12 @@ class SqlChargingRepository:
                     line.old_value,
                     line.delta_value,
                     line.new_value,
-                ),
-            )
-        for key, value in edr.tags:
-            self._run(
-                "INSERT INTO edr_tags (edr_id, key, value) VALUES (?, ?, ?)", (edr_id, key, value)
-            )
+                )
+                for line in edr.balances
+            ],
+        )
+        self._run_many(
+            "INSERT INTO edr_tags (edr_id, key, value) VALUES (?, ?, ?)",
+            [(edr_id, key, value) for key, value in edr.tags],
+        )
         return edr_id
