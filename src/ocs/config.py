@@ -22,10 +22,40 @@ class Settings:
     charging_validity_time_s: int = 600
     charging_session_timeout_s: int = 1800
     charging_sweep_interval_s: float = 5.0
+    # How often the server applies due grants, recurrences, rollovers and expiries.
+    grant_interval_s: float = 60.0
     charging_queue_requests_max: int = 10_000
+    # "process": the charging engine runs in a child process with a core of its own;
+    # "thread": in the server process (one core for everything; simpler to debug).
+    charging_worker: str = "process"
     rating_time_zone: str = "UTC"
     # Bearer token 5G network functions present on Nchf; None accepts any consumer.
     nchf_token: str | None = None
+    # Charging domains (stores of wallets) a subscriber batch may name; one for now.
+    charging_domains: tuple[str, ...] = ("default",)
+    # HMAC key for voucher secrets. When unset, one is generated on first use and kept in the
+    # settings table (see VoucherService); set it to keep the key out of the database.
+    voucher_secret_key: str | None = field(default=None, repr=False)
+    # HMAC key for credit card tokens. When unset, one is generated on first use and kept in
+    # the settings table (see CreditCardService); set it to keep the key out of the database.
+    card_token_key: str | None = field(default=None, repr=False)
+
+    # Notifications (see docs/user-guide/notifications.md); a channel without settings is off.
+    notification_interval_s: float = 5.0
+    notification_max_attempts: int = 8
+    notification_retry_base_s: int = 30
+    notification_retry_max_s: int = 3600
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "ocs@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    sms_gateway_url: str | None = None
+    sms_gateway_token: str | None = field(default=None, repr=False)
+    sms_sender_id: str = "OCS"
+    webhook_timeout_s: float = 10.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -45,7 +75,38 @@ class Settings:
             charging_validity_time_s=int(env.get("OCS_CHARGING_VALIDITY_TIME_S", "600")),
             charging_session_timeout_s=int(env.get("OCS_CHARGING_SESSION_TIMEOUT_S", "1800")),
             charging_sweep_interval_s=float(env.get("OCS_CHARGING_SWEEP_INTERVAL_S", "5")),
+            grant_interval_s=float(env.get("OCS_GRANT_INTERVAL_S", "60")),
             charging_queue_requests_max=int(env.get("OCS_CHARGING_QUEUE_REQUESTS_MAX", "10000")),
+            charging_worker=_choice(env, "OCS_CHARGING_WORKER", "process", ("process", "thread")),
             rating_time_zone=env.get("OCS_RATING_TIME_ZONE", "UTC"),
             nchf_token=env.get("OCS_NCHF_TOKEN") or None,
+            charging_domains=tuple(
+                d.strip()
+                for d in env.get("OCS_CHARGING_DOMAINS", "default").split(",")
+                if d.strip()
+            ),
+            notification_interval_s=float(env.get("OCS_NOTIFICATION_INTERVAL_S", "5")),
+            notification_max_attempts=int(env.get("OCS_NOTIFICATION_MAX_ATTEMPTS", "8")),
+            notification_retry_base_s=int(env.get("OCS_NOTIFICATION_RETRY_BASE_S", "30")),
+            notification_retry_max_s=int(env.get("OCS_NOTIFICATION_RETRY_MAX_S", "3600")),
+            smtp_host=env.get("OCS_SMTP_HOST") or None,
+            smtp_port=int(env.get("OCS_SMTP_PORT", "25")),
+            smtp_from=env.get("OCS_SMTP_FROM", "ocs@localhost"),
+            smtp_username=env.get("OCS_SMTP_USERNAME") or None,
+            smtp_password=env.get("OCS_SMTP_PASSWORD") or None,
+            smtp_starttls=env.get("OCS_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+            smtp_tls=env.get("OCS_SMTP_TLS", "").lower() in ("1", "true", "yes"),
+            sms_gateway_url=env.get("OCS_SMS_GATEWAY_URL") or None,
+            sms_gateway_token=env.get("OCS_SMS_GATEWAY_TOKEN") or None,
+            sms_sender_id=env.get("OCS_SMS_SENDER_ID", "OCS"),
+            webhook_timeout_s=float(env.get("OCS_WEBHOOK_TIMEOUT_S", "10")),
+            voucher_secret_key=env.get("OCS_VOUCHER_SECRET_KEY") or None,
+            card_token_key=env.get("OCS_CARD_TOKEN_KEY") or None,
         )
+
+
+def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, default)
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value

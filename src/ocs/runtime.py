@@ -13,6 +13,7 @@ import uvicorn
 
 from ocs.adapters.gy import GyHandler
 from ocs.bootstrap import Services
+from ocs.charging_worker import ChargingWorker
 from ocs.config import Settings
 from ocs.core.charging import ChargingDecision, ChargingRequest
 from ocs.diameter.message import Origin
@@ -24,11 +25,13 @@ log = logging.getLogger("ocs")
 
 
 class ChargingRuntime:
-    """Feeds neutral charging requests to the engine through the group committer."""
+    """Feeds neutral charging requests to the engine: in its own process (ChargingWorker), or
+    through a group committer thread in this one."""
 
     def __init__(self, services: Services, settings: Settings) -> None:
         self._services = services
         self._settings = settings
+        self.worker = ChargingWorker(settings) if settings.charging_worker == "process" else None
         self.committer = GroupCommitter(
             services.store,
             queue_items_max=settings.charging_queue_requests_max,
@@ -36,19 +39,30 @@ class ChargingRuntime:
         )
 
     def start(self) -> None:
-        self.committer.start()
+        if self.worker is not None:
+            self.worker.start()
+        else:
+            self.committer.start()
 
     def stop(self) -> None:
-        self.committer.stop()
+        if self.worker is not None:
+            self.worker.stop()
+        else:
+            self.committer.stop()
 
     async def decide(self, request: ChargingRequest) -> ChargingDecision:
         self._services.charging_monitor.record_request()
+        if self.worker is not None:
+            return await self.worker.decide(request)
         return await self.committer.submit(
             partial(self._services.charging.process, request=request)
         )
 
     async def sweep_forever(self) -> None:
-        """Expire reservations and idle sessions, through the same writer as charging."""
+        """Expire reservations and idle sessions, through the same writer as charging (the
+        engine process sweeps by itself)."""
+        if self.worker is not None:
+            return
         while True:
             await asyncio.sleep(self._settings.charging_sweep_interval_s)
             try:

@@ -45,7 +45,7 @@ class BatchStats:
 class GroupCommitter:
     """Runs submitted jobs, each a function of the unit of work, on one writer thread.
 
-    A job may run twice (see _run_batch), so it must depend only on the unit of work."""
+    A job may run twice (see run_batch), so it must depend only on the unit of work."""
 
     def __init__(
         self,
@@ -103,18 +103,8 @@ class GroupCommitter:
                 return
 
     def _write(self, batch: list[_Pending]) -> None:
-        try:
-            try:
-                outcomes = self._run_batch(batch, isolated=False)
-            except _ItemFailedError:
-                # An item failed part-way and its writes sank the shared transaction: run the
-                # batch again with a savepoint per item, so that only the bad item fails.
-                outcomes = self._run_batch(batch, isolated=True)
-        except Exception as exc:
-            self.stats.failed_batches += 1
-            outcomes = [(pending, None, exc) for pending in batch]
-        self.stats.batches += 1
-        self.stats.items += len(batch)
+        results = run_batch(self._store, [pending.job for pending in batch], self.stats)
+        outcomes = [(pending, *result) for pending, result in zip(batch, results, strict=True)]
         # One wake-up per event loop for the whole batch, not one per item.
         by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
         for outcome in outcomes:
@@ -122,25 +112,46 @@ class GroupCommitter:
         for loop, settled in by_loop.items():
             loop.call_soon_threadsafe(_settle_all, settled)
 
-    def _run_batch(self, batch: list[_Pending], isolated: bool) -> list[_Outcome]:
-        """Every job in one transaction. Savepoints cost two statements per item, so the first
-        attempt goes without them; a failing item raises _ItemFailedError and the batch reruns
-        isolated."""
-        outcomes: list[_Outcome] = []
-        with self._store.transaction() as uow:
-            for pending in batch:
-                if not isolated:
-                    try:
-                        outcomes.append((pending, pending.job(uow), None))
-                    except Exception as exc:
-                        raise _ItemFailedError from exc
-                    continue
+
+JobResult = tuple[object, BaseException | None]
+
+
+def run_batch(store: Store, jobs: list[Job], stats: BatchStats | None = None) -> list[JobResult]:
+    """Every job in one transaction, each job's result or error in order. A batch first runs
+    without savepoints (two statements per item); when an item fails, its writes sank the
+    shared transaction, so the batch runs again with a savepoint per item and only the bad
+    item fails. If the commit itself fails, every job gets that error."""
+    try:
+        try:
+            results = _run_jobs(store, jobs, isolated=False)
+        except _ItemFailedError:
+            results = _run_jobs(store, jobs, isolated=True)
+    except Exception as exc:
+        if stats is not None:
+            stats.failed_batches += 1
+        results = [(None, exc) for _ in jobs]
+    if stats is not None:
+        stats.batches += 1
+        stats.items += len(jobs)
+    return results
+
+
+def _run_jobs(store: Store, jobs: list[Job], isolated: bool) -> list[JobResult]:
+    results: list[JobResult] = []
+    with store.transaction() as uow:
+        for job in jobs:
+            if not isolated:
                 try:
-                    with uow.savepoint():
-                        outcomes.append((pending, pending.job(uow), None))
-                except Exception as exc:  # one bad item must not sink the batch
-                    outcomes.append((pending, None, exc))
-        return outcomes
+                    results.append((job(uow), None))
+                except Exception as exc:
+                    raise _ItemFailedError from exc
+                continue
+            try:
+                with uow.savepoint():
+                    results.append((job(uow), None))
+            except Exception as exc:  # one bad item must not sink the batch
+                results.append((None, exc))
+    return results
 
 
 _Outcome = tuple[_Pending, object, BaseException | None]

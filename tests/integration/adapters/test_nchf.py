@@ -25,7 +25,9 @@ def nchf(services: Services, admin: Actor) -> Iterator[tuple[httpx.Client, Servi
     load_charging_catalog(services, admin)
     wallet_id = provision_subscriber(services, admin, "31600000001")
     services.wallets.top_up(admin, wallet_id, "CASH", 100)
-    runtime = ChargingRuntime(services, Settings(database_url="unused://"))
+    runtime = ChargingRuntime(
+        services, Settings(database_url="unused://", charging_worker="thread")
+    )
     runtime.start()
     app = create_app(services, runtime.decide, TOKEN)
     try:
