@@ -259,6 +259,12 @@ SPECS: dict[ConfigKind, EntitySpec] = {
             # limit type, and the maximum concurrent accesses a new wallet gets.
             _ref("default_balance_type", ConfigKind.BALANCE_TYPE),
             FieldSpec("max_concurrent_accesses", FieldType.INT, value_min=1, value_max=1000),
+            # Price reductions for calls to a subscriber's Friends and Family numbers and to
+            # numbers under their Friends and Destination prefix, in percent.
+            FieldSpec("friends_family_discount_percent", FieldType.INT, value_min=0, value_max=100),
+            FieldSpec(
+                "friends_destination_discount_percent", FieldType.INT, value_min=0, value_max=100
+            ),
         ),
     )
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -64,6 +64,13 @@ class Rate:
     def cost(self, units: int) -> int:
         """Minor units for the usage, rounded up."""
         return -(-self.billed_units(units) * self.price // self.unit_size)
+
+    def discounted(self, percent: int) -> Rate:
+        """The rate with its price reduced by percent, exactly: the price is scaled by
+        (100 - percent) and the unit size by 100, so no rounding happens before the cost."""
+        if percent == 0:
+            return self
+        return replace(self, price=self.price * (100 - percent), unit_size=self.unit_size * 100)
 
     def affordable_units(self, money: int) -> int | None:
         """The most units, in whole rounding steps, whose cost fits in money; None if free."""

@@ -35,6 +35,7 @@ from ocs.core.charging import (
 from ocs.core.configuration import ConfigKind, Record, UnitOfMeasure
 from ocs.core.edr import EdrType, encode_movements
 from ocs.core.errors import DomainError, not_found
+from ocs.core.friends import FriendsMatch
 from ocs.core.rating import (
     Rate,
     RatedUnit,
@@ -71,6 +72,10 @@ from ocs.service.ports import Clock, ConfigRepository, UnitOfWork
 from ocs.service.subscriber_features import load_features
 from ocs.service.wallet_ledger import Ledger, LoadedWallet, Origin, totals
 
+DISCOUNT_FIELDS: Mapping[FriendsMatch, str] = {
+    FriendsMatch.FRIENDS_AND_FAMILY: "friends_family_discount_percent",
+    FriendsMatch.FRIENDS_AND_DESTINATION: "friends_destination_discount_percent",
+}
 NATIVE_UNITS: Mapping[RatedUnit, UnitOfMeasure] = {
     RatedUnit.SECONDS: UnitOfMeasure.SECONDS,
     RatedUnit.OCTETS: UnitOfMeasure.OCTETS,
@@ -238,6 +243,16 @@ class _Context:
         if self.screening is not None:
             return self.screening.called
         return normalise_number(self.request.called_party or "")
+
+    @property
+    def friends_discount(self) -> tuple[FriendsMatch, int] | None:
+        """The product type's discount for a call to a friend, with what made it one."""
+        if self.screening is None or self.screening.friends is FriendsMatch.NONE:
+            return None
+        match = self.screening.friends
+        name = DISCOUNT_FIELDS[match]
+        percent = _int(self.product.get(name)) or 0
+        return (match, percent) if percent else None
 
     @property
     def cash_balance_type(self) -> str | None:
@@ -682,7 +697,9 @@ class ChargingEngine:
             tags["rating_group"] = str(service.rating_group)
         if request.calling_party:
             tags["calling_number"] = request.calling_party[:64]
+        discount = ctx.friends_discount
         return {
+            "discounts": None if discount is None else f"{discount[0].value}:{discount[1]}%",
             "session_id": request.session_id[:64],
             "called_number": (request.called_party or None) and request.called_party[:64],
             "duration_s": units if mapping.unit is RatedUnit.SECONDS else None,
@@ -743,7 +760,11 @@ class ChargingEngine:
             return None
         chain = class_chain(mapping.charging_class, ctx.catalog.parents)
         local_time = ctx.request.event_time.astimezone(self._zone)
-        return select_rate(plan, chain, ctx.destination, local_time)
+        rate = select_rate(plan, chain, ctx.destination, local_time)
+        discount = ctx.friends_discount
+        if rate is None or discount is None:
+            return rate
+        return rate.discounted(discount[1])
 
     def _sources(self, ctx: _Context, mapping: ServiceMapping) -> list[BalanceSource]:
         """Balances in consumption order: free units (most specific class first), then cash."""

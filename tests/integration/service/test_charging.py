@@ -28,6 +28,7 @@ from ocs.core.wallets import WalletState
 from ocs.service.actor import Actor
 from ocs.service.charging import ChargingEngine, ChargingSettings
 from ocs.service.cugs import CugInput
+from ocs.service.subscriber_features import FriendsInput
 from ocs.service.group_commit import GroupCommitter
 from ocs.service.reservations import ReservationService
 from ocs.service.wallets import WalletService, WalletUpdate
@@ -357,6 +358,44 @@ def test_calls_are_translated_barred_and_rated_by_their_closed_user_group(world:
     assert barred.outcome is Outcome.END_USER_SERVICE_DENIED
     assert barred.detail == "calls to 31901234 are barred (BARRED)"
     assert world.balance() == 86
+    _edr_sum_matches(world)
+
+
+def test_calls_to_friends_are_priced_with_the_product_types_discount(world: World) -> None:
+    services, admin = world.services, world.admin
+    services.configuration.update(admin, ConfigKind.PRODUCT_TYPE, "PRE", {
+        "friends_family_discount_percent": 50, "friends_destination_discount_percent": 25,
+    })  # fmt: skip
+    world.engine.invalidate_catalog()
+    world.wallets.top_up(admin, world.wallet_id, "CASH", 900)
+    me = services.casm.find_subscriber_by_resource(admin, "31600000001").subscriber.id
+    friends = services.features.subscribers
+    voice = ServiceRequest(VOICE_RG, requested=UnitAmounts(time_s=120))
+
+    def call(session: str, called: str) -> ChargingDecision:
+        return world.process(world.request(RequestType.EVENT, 0, voice, session=session,
+                                           action=RequestedAction.DIRECT_DEBITING,
+                                           called=called))  # fmt: skip
+
+    friends.set_friends(admin, me, FriendsInput("FRIENDS_AND_FAMILY", ff_numbers=("3120555",)))
+    assert call("friend", "+3120555").outcome is Outcome.SUCCESS
+    assert world.balance() == 1000 - 6  # two minutes at half the Dutch 6 cents
+    assert call("stranger", "+3120666").outcome is Outcome.SUCCESS
+    assert world.balance() == 1000 - 6 - 12
+    services.features.provider_lists.put_prefix_mapping(admin, PROVIDER, "3120", "ANN", "1")
+    friends.set_friends(
+        admin, me, FriendsInput("FRIENDS_AND_DESTINATION", fd_discount_prefix="3120")
+    )
+    assert call("destination", "+3120777").outcome is Outcome.SUCCESS
+    assert world.balance() == 1000 - 6 - 12 - 9  # a quarter off 12 cents
+    with services.store.transaction() as uow:
+        edrs = uow.edrs.search(_query(world.wallet_id), [world.wallet_id])[0]
+    discounts = {e.session_id: e.discounts for e in edrs if e.type is EdrType.CHARGE}
+    assert discounts == {
+        "friend": "FRIENDS_AND_FAMILY:50%",
+        "stranger": None,
+        "destination": "FRIENDS_AND_DESTINATION:25%",
+    }
     _edr_sum_matches(world)
 
 

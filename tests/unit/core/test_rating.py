@@ -116,3 +116,24 @@ def test_weekday_and_time_parsing() -> None:
     with pytest.raises(DomainError) as caught:
         parse_minute_of_day("25:00", "start_time")
     assert caught.value.field == "start_time"
+
+
+def test_a_discounted_rate_costs_exactly_the_reduced_price() -> None:
+    dutch = _rate("NL", "VOICE", "31", price=6, unit=60, rounding=60)
+    assert dutch.discounted(0) is dutch
+    assert dutch.discounted(50).cost(120) == 6
+    assert dutch.discounted(25).cost(120) == 9
+    assert dutch.discounted(25).cost(60) == 5  # 4.5 cents, rounded up like every cost
+    assert dutch.discounted(100).cost(600) == 0
+    assert dutch.discounted(100).affordable_units(0) is None  # free
+
+
+@given(st.integers(0, 100), st.integers(1, 10_000), st.integers(0, 10**6))
+def test_discounted_affordable_units_never_cost_more_than_the_money(
+    percent: int, price: int, money: int
+) -> None:
+    rate = _rate("X", "VOICE", "", price=price, unit=60, rounding=60).discounted(percent)
+    units = rate.affordable_units(money)
+    if units is not None:
+        assert rate.cost(units) <= money
+        assert rate.cost(units + 60) > money
