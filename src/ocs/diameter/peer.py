@@ -31,6 +31,8 @@ from ocs.diameter.constants import (
 )
 from ocs.diameter.message import Avp, Message, Origin, make_answer
 
+# Below this much unsent data an answer is not worth a drain() and its timeout timer.
+WRITE_BUFFER_BYTES_QUIET = 64 * 1024
 log = logging.getLogger("ocs.diameter")
 
 IPAddress = IPv4Address | IPv6Address
@@ -436,6 +438,8 @@ class PeerConnection:
         if self._writer.is_closing():
             return
         self._writer.write(data)
+        if self._writer.transport.get_write_buffer_size() <= WRITE_BUFFER_BYTES_QUIET:
+            return  # the kernel took it: no flow control to wait for, no timer to arm
         try:
             async with asyncio.timeout(self._config.write_timeout_s):
                 await self._writer.drain()
