@@ -19,7 +19,8 @@ Two modes:
   shows in the latency instead of silently lowering the rate.
 
 Prints requests/s, latency p50/p95/p99/max (ms), Result-Code counts, the server's CPU
-(utime+stime from /proc/<pid>/stat over the measured window, % of one core) and the
+(utime+stime from /proc/<pid>/stat of the server and its charging engine process over the
+measured window, % of one core, so up to 200 % on two cores) and the
 generator's own CPU, saying when the generator itself was the bottleneck.
 
 The generator is kept cheap: each request is a copy of a pre-encoded template with the
@@ -255,7 +256,8 @@ def cpu_ticks(pid: int) -> int:
 
 
 def family_ticks(pid: int) -> int:
-    """CPU of a process and its live children (a PostgreSQL postmaster and its backends)."""
+    """CPU of a process and its live children (a PostgreSQL postmaster and its backends, ocs
+    serve and its charging engine process)."""
     total = cpu_ticks(pid)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == pid:
@@ -385,12 +387,13 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
     async def measure() -> tuple[int | None, int | None, float, float]:
         await asyncio.sleep(max(0.0, window.start - time.perf_counter()))
-        server0 = cpu_ticks(args.server_pid) if args.server_pid else None
+        # The server with its children: the charging engine runs in a child process.
+        server0 = family_ticks(args.server_pid) if args.server_pid else None
         db0 = family_ticks(args.db_pid) if args.db_pid else None
         cpu0, wall0 = time.process_time(), time.perf_counter()
         await asyncio.sleep(max(0.0, window.end - time.perf_counter()))
         wall = time.perf_counter() - wall0
-        server = cpu_ticks(args.server_pid) - server0 if server0 is not None else None
+        server = family_ticks(args.server_pid) - server0 if server0 is not None else None
         db = family_ticks(args.db_pid) - db0 if db0 is not None else None
         return server, db, time.process_time() - cpu0, wall
 
