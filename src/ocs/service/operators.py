@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from ocs.core.configuration import ConfigKind
-from ocs.core.errors import DomainError, ProblemKind, not_found
+from ocs.core.errors import DomainError, ProblemKind, invalid, not_found
 from ocs.core.security import (
     ROLE_PRIVILEGES,
     Privilege,
@@ -18,7 +18,14 @@ from ocs.core.security import (
     parse_role,
 )
 from ocs.service.actor import EDR_AUDITING_KEY, Actor, edr_auditing_enabled, record_change
-from ocs.service.ports import AuditEntry, Clock, OperatorRecord, PasswordHasher, Store
+from ocs.service.ports import (
+    AuditEntry,
+    Clock,
+    OperatorRecord,
+    PasswordHasher,
+    Store,
+    UnitOfWork,
+)
 
 TOKEN_VALIDITY_S = 12 * 3600
 AUDIT_ROWS_MAX = 1000
@@ -59,13 +66,7 @@ class OperatorService:
                 raise DomainError(
                     ProblemKind.DUPLICATE, f"operator {name!r} already exists", "username"
                 )
-            for provider in sorted(service_providers or ()):
-                if uow.config.get(ConfigKind.SERVICE_PROVIDER, provider) is None:
-                    raise DomainError(
-                        ProblemKind.UNKNOWN_REFERENCE,
-                        f"service provider {provider!r} does not exist",
-                        "service_providers",
-                    )
+            _check_providers(uow, service_providers)
             record = OperatorRecord(
                 0, name, password_hash, parsed_role.value, service_providers, True, self.clock.now()
             )
@@ -88,6 +89,46 @@ class OperatorService:
                 raise not_found("operator", username)
             uow.operators.update(replace(current, password_hash=password_hash))
             record_change(uow, actor, self.clock.now(), "update", "operator", username, {})
+
+    def update(
+        self,
+        actor: Actor,
+        username: str,
+        role: str,
+        service_providers: frozenset[str] | None = None,
+    ) -> OperatorRecord:
+        """Change an operator's role and service providers (None: every provider). An
+        administrator cannot take the admin role from themselves, so one always remains."""
+        actor.require(Privilege.ADMIN)
+        parsed_role = parse_role(role)
+        if username == actor.username and parsed_role is not Role.ADMIN:
+            raise invalid("role", "you cannot take the admin role from yourself")
+        with self.store.transaction() as uow:
+            current = _existing(uow, username)
+            _check_providers(uow, service_providers)
+            record = replace(current, role=parsed_role.value, service_providers=service_providers)
+            uow.operators.update(record)
+            detail: dict[str, object] = {
+                "role": parsed_role.value,
+                "service_providers": None
+                if service_providers is None
+                else sorted(service_providers),
+            }
+            record_change(uow, actor, self.clock.now(), "update", "operator", username, detail)
+        return record
+
+    def set_active(self, actor: Actor, username: str, active: bool) -> OperatorRecord:
+        """Deactivate (or reactivate) an operator: a deactivated one can no longer sign in,
+        and its tokens and console sessions stop working on their next request."""
+        actor.require(Privilege.ADMIN)
+        if username == actor.username and not active:
+            raise invalid("active", "you cannot deactivate yourself")
+        with self.store.transaction() as uow:
+            record = replace(_existing(uow, username), active=active)
+            uow.operators.update(record)
+            action = "activate" if active else "deactivate"
+            record_change(uow, actor, self.clock.now(), action, "operator", username, {})
+        return record
 
     def authenticate(self, username: str, password: str) -> Actor:
         """The operator's actor for a correct password; one error for every failure."""
@@ -154,6 +195,23 @@ class OperatorService:
         actor.require(Privilege.ADMIN)
         with self.store.transaction() as uow:
             return uow.audit.recent(entity, max(1, min(limit, AUDIT_ROWS_MAX)))
+
+
+def _existing(uow: UnitOfWork, username: str) -> OperatorRecord:
+    current = uow.operators.by_username(username)
+    if current is None:
+        raise not_found("operator", username)
+    return current
+
+
+def _check_providers(uow: UnitOfWork, service_providers: frozenset[str] | None) -> None:
+    for provider in sorted(service_providers or ()):
+        if uow.config.get(ConfigKind.SERVICE_PROVIDER, provider) is None:
+            raise DomainError(
+                ProblemKind.UNKNOWN_REFERENCE,
+                f"service provider {provider!r} does not exist",
+                "service_providers",
+            )
 
 
 def _unauthenticated() -> DomainError:

@@ -22,13 +22,19 @@ from ocs.core.errors import DomainError, ProblemKind
 from . import (
     views_auth,
     views_config,
+    views_cugs,
     views_customers,
     views_dashboard,
     views_edrs,
+    views_merge,
+    views_operators,
+    views_profiles,
     views_reservations,
     views_states,
+    views_subscriber_features,
     views_subscribers,
     views_wallets,
+    views_zones,
 )
 from .page import CsrfRejectedError, LoginRequiredError, operator_page, public_page
 from .session import CookieCodec
@@ -89,6 +95,12 @@ def create_console(services: Services, problem_log: ProblemLog) -> FastAPI:
         views_wallets,
         views_reservations,
         views_edrs,
+        views_subscriber_features,
+        views_zones,
+        views_profiles,
+        views_merge,
+        views_cugs,
+        views_operators,
     ):
         console.include_router(module.router)
     return console

@@ -46,6 +46,10 @@ NOTICES = {
     "revoke": "Reservation revoked.",
     "delete": "Reservation deleted.",
     "reversed": "Charge reversed: this is the REVERSAL EDR.",
+    "merged": "Wallets merged.",
+    "password": "Password reset.",
+    "deactivated": "Operator deactivated.",
+    "activated": "Operator reactivated.",
 }
 
 
