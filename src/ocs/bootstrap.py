@@ -7,17 +7,29 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from ocs.adapters.notify_channels import build_notification_delivery
 from ocs.adapters.passwords import Argon2Hasher
+from ocs.adapters.pin_hashing import Argon2PinHasher
 from ocs.config import Settings
+from ocs.service.batches import BatchService
+from ocs.service.bpl import BplService
 from ocs.service.casm import CasmService
 from ocs.service.charging import ChargingEngine, ChargingSettings
 from ocs.service.charging_monitor import ChargingMonitor
 from ocs.service.configuration import ConfigurationService
+from ocs.service.credit_cards import CreditCardService
+from ocs.service.credit_transfers import CreditTransferService
 from ocs.service.edrs import EdrService
 from ocs.service.features import FeatureServices, build_feature_services
+from ocs.service.grants import GrantService
+from ocs.service.notification_delivery import NotificationDelivery
+from ocs.service.notifications import NotificationService
+from ocs.service.offers import OfferService
 from ocs.service.operators import OperatorService
 from ocs.service.ports import Clock, Store
+from ocs.service.promotions import PromotionService
 from ocs.service.reservations import ReservationService
+from ocs.service.vouchers import VoucherService
 from ocs.service.wallet_settings import WalletSettingsService
 from ocs.service.wallets import WalletService
 from ocs.storage.engine import make_engine, migrate
@@ -36,6 +48,8 @@ class Services:
     clock: Clock
     configuration: ConfigurationService
     casm: CasmService
+    bpl: BplService
+    promotions: PromotionService
     operators: OperatorService
     wallets: WalletService
     charging: ChargingEngine
@@ -44,6 +58,14 @@ class Services:
     edrs: EdrService
     wallet_settings: WalletSettingsService
     features: FeatureServices
+    offers: OfferService
+    grants: GrantService
+    batches: BatchService
+    vouchers: VoucherService
+    credit_transfers: CreditTransferService
+    notifications: NotificationService
+    notification_delivery: NotificationDelivery
+    credit_cards: CreditCardService
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -66,6 +88,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         clock=clock,
         configuration=ConfigurationService(store, clock),
         casm=CasmService(store, clock),
+        bpl=BplService(store, clock),
+        promotions=PromotionService(store, clock),
         operators=OperatorService(store, clock, Argon2Hasher()),
         wallets=WalletService(store, clock),
         charging=charging,
@@ -74,4 +98,14 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         edrs=EdrService(store, clock),
         wallet_settings=WalletSettingsService(store, clock),
         features=build_feature_services(store, clock, Argon2Hasher()),
+        offers=OfferService(store, clock),
+        grants=GrantService(store, clock),
+        batches=BatchService(store, clock, Argon2PinHasher(), settings.charging_domains),
+        vouchers=VoucherService(store, clock, settings.voucher_secret_key),
+        credit_transfers=CreditTransferService(store, clock, Argon2Hasher()),
+        notifications=NotificationService(store, clock),
+        notification_delivery=build_notification_delivery(store, clock, settings),
+        credit_cards=CreditCardService(
+            store, clock, WalletService(store, clock), settings.card_token_key
+        ),
     )

@@ -12,7 +12,13 @@ from typing import Annotated, Any
 import typer
 
 from ocs.bootstrap import build_services
+from ocs.cli_batches import app as batch_app
+from ocs.cli_bpl import app as bpl_app
+from ocs.cli_cards import card_app
+from ocs.cli_notifications import app as notification_app
+from ocs.cli_offers import grants_app, offer_app, subscription_app
 from ocs.cli_support import Reason, cli_actor, cli_services, plain, print_json, run_action
+from ocs.cli_vouchers import transfer_app, voucher_app
 from ocs.config import Settings
 from ocs.core.casm import CasmLevel
 from ocs.core.configuration import ConfigKind
@@ -288,6 +294,35 @@ def subscriber_find(value: str, resource_type: str | None = None) -> None:
     run_action(lambda: services.casm.find_subscriber_by_resource(cli_actor(), value, resource_type))
 
 
+@subscriber_app.command("search")
+def subscriber_search(
+    service_provider: Annotated[str, typer.Option("--service-provider", "-p")],
+    wallet_reference: str | None = None,
+    card_number: str | None = None,
+    subscriber_id: str | None = None,
+    customer: Annotated[str | None, typer.Option(help="Customer name")] = None,
+    customer_id: str | None = None,
+    exact: Annotated[bool, typer.Option(help="Exact instead of prefix match")] = False,
+) -> None:
+    """Find subscribers by ONE of the fields: a row per wallet, at most 100 rows."""
+    criteria = {
+        "wallet_reference": wallet_reference,
+        "card_number": card_number,
+        "subscriber_id": subscriber_id,
+        "customer": customer,
+        "customer_id": customer_id,
+    }
+    services = cli_services()
+    run_action(lambda: services.casm.search(cli_actor(), service_provider, criteria, exact))
+
+
+@subscriber_app.command("promotions")
+def subscriber_promotions(subscriber_id: int) -> None:
+    """The promotions the subscriber's wallets are eligible for, with status and tracker."""
+    services = cli_services()
+    run_action(lambda: services.promotions.subscriber_promotions(cli_actor(), subscriber_id))
+
+
 @subscriber_app.command("state")
 def subscriber_state(
     subscriber_id: int, state: str, state_reason: str, reason: Reason = None
@@ -318,6 +353,12 @@ def settings_edr_auditing(
 
 wallet_app = typer.Typer(no_args_is_help=True, help="Wallets, balances, buckets and EDRs")
 app.add_typer(wallet_app, name="wallet")
+app.add_typer(voucher_app, name="voucher")
+app.add_typer(transfer_app, name="transfer")
+app.add_typer(card_app, name="card")
+app.add_typer(batch_app, name="batch")
+app.add_typer(notification_app, name="notification")
+app.add_typer(bpl_app, name="bpl")
 
 When = Annotated[
     str | None, typer.Option(help="ISO date-time, e.g. 2026-03-01T00:00:00+00:00 (UTC if no zone)")
@@ -838,6 +879,9 @@ features_app = typer.Typer(
 )
 cug_app = typer.Typer(no_args_is_help=True, help="Closed user groups")
 app.add_typer(features_app, name="features")
+app.add_typer(offer_app, name="offer")
+app.add_typer(subscription_app, name="subscription")
+app.add_typer(grants_app, name="grants")
 app.add_typer(cug_app, name="cug")
 
 Numbers = Annotated[list[str] | None, typer.Option("--number", help="Number (repeatable)")]

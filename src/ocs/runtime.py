@@ -71,6 +71,27 @@ class ChargingRuntime:
                 log.exception("reservation expiry sweep failed")
 
 
+async def run_grants_forever(services: Services, interval_s: float) -> None:
+    """Apply due grants, recurrences, rollovers and expiries (GrantService.run_due); the run
+    writes through its own transactions, so it goes to a thread."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await asyncio.to_thread(services.grants.run_due)
+        except Exception:  # a failed run is retried (and catches up) on the next tick
+            log.exception("grant run failed")
+
+
+async def deliver_notifications_forever(services: Services, interval_s: float) -> None:
+    """Expand the notification outbox and send due deliveries; sends block, so in a thread."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await asyncio.to_thread(services.notification_delivery.run_once)
+        except Exception:  # a failed pass is retried on the next tick
+            log.exception("notification delivery pass failed")
+
+
 def diameter_server(
     settings: Settings, runtime: ChargingRuntime, services: Services
 ) -> DiameterServer:
@@ -105,9 +126,19 @@ async def serve(settings: Settings, services: Services) -> None:
     )
     await diameter.start()
     sweeper = asyncio.create_task(runtime.sweep_forever())
+    granter = asyncio.create_task(run_grants_forever(services, settings.grant_interval_s))
+    notifier = asyncio.create_task(
+        deliver_notifications_forever(services, settings.notification_interval_s)
+    )
     try:
         await http.serve()
     finally:
+        notifier.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await notifier
+        granter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await granter
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper

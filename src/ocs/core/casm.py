@@ -27,6 +27,10 @@ class SubscriberSearchField(StrEnum):
 
     SUBSCRIBER_ID = "subscriber_id"
     CARD_NUMBER = "card_number"
+    # The finding-subscribers fields of seed 002 (see core/subscriber_search.py).
+    WALLET_REFERENCE = "wallet_reference"
+    CUSTOMER = "customer"
+    CUSTOMER_ID = "customer_id"
 
 
 def customer_name_key(name: str) -> str:

@@ -179,11 +179,16 @@ class Allocation:
 
 
 def allocate(
-    wanted: int, sources: Sequence[BalanceSource], rate: Rate | None, must_cover: bool
+    wanted: int,
+    sources: Sequence[BalanceSource],
+    rate: Rate | None,
+    must_cover: bool,
+    money_cap_minor: int | None = None,
 ) -> Allocation:
     """Cover `wanted` units: native free units first, in order, then money priced by the rate.
 
-    For a reservation (`must_cover` False) only what the balances afford is covered. For used
+    For a reservation (`must_cover` False) only what the balances afford is covered, and at
+    most `money_cap_minor` of money (what a cost-control balance still allows). For used
     units (`must_cover` True) everything is charged: what no balance can pay stays as a
     shortfall, so a prepaid balance never drops below its floor.
     """
@@ -204,10 +209,13 @@ def allocate(
         covered = wanted - remaining
         return Allocation(wanted if must_cover else covered, tuple(takes), 0, True)
     rooms = [s.spendable for s in money_sources]
-    if any(room is None for room in rooms):
+    room_total = None if any(room is None for room in rooms) else sum(r or 0 for r in rooms)
+    if money_cap_minor is not None and not must_cover:
+        room_total = money_cap_minor if room_total is None else min(room_total, money_cap_minor)
+    if room_total is None:
         paid_units = remaining
     else:
-        affordable = rate.affordable_units(sum(r or 0 for r in rooms))
+        affordable = rate.affordable_units(max(0, room_total))
         paid_units = remaining if affordable is None else min(remaining, affordable)
     money = rate.cost(paid_units)
     shortfall = rate.cost(remaining) - money if must_cover and paid_units < remaining else 0

@@ -42,6 +42,7 @@ class EdrType(StrEnum):
     REFUND = "REFUND"
     RESERVATION = "RESERVATION"
     WALLET_DELETED = "WALLET_DELETED"
+    CREDIT_TRANSFER = "CREDIT_TRANSFER"
 
 
 class UnitClass(StrEnum):

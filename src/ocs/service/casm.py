@@ -25,6 +25,7 @@ from ocs.core.configuration import ConfigKind, Record
 from ocs.core.errors import DomainError, ProblemKind, invalid, not_found
 from ocs.core.security import Privilege
 from ocs.core.states import EntityState, check_transition, parse_state
+from ocs.core.subscriber_search import SubscriberSearchResult, subscriber_query
 from ocs.core.wallets import WalletType
 from ocs.service.actor import Actor, record_change
 from ocs.service.configuration import check_reason_state
@@ -427,10 +428,33 @@ class CasmService:
         except ValueError:
             choices = ", ".join(f.value for f in SubscriberSearchField)
             raise invalid("by", f"search by one of {choices}, not {by!r}") from None
+        if column not in (SubscriberSearchField.SUBSCRIBER_ID, SubscriberSearchField.CARD_NUMBER):
+            # The other fields reach subscribers through wallets and customers: one entry per
+            # subscriber out of the wallet rows.
+            found = self.search(actor, service_provider, {column.value: text}, exact)
+            unique = {row.subscriber.id: row.subscriber for row in found.rows}
+            return list(unique.values())
         with self.store.transaction() as uow:
             return uow.casm.search_subscribers(
                 service_provider, column, text.strip(), exact, SEARCH_ROWS_MAX
             )
+
+    def search(
+        self,
+        actor: Actor,
+        service_provider: str,
+        criteria: Mapping[str, str | None],
+        exact: bool = False,
+    ) -> SubscriberSearchResult:
+        """Finding subscribers: text in exactly one of wallet_reference, card_number,
+        subscriber_id, customer (name) or customer_id, matched exactly or as a prefix. One row
+        per wallet with its type; at most 100 rows, and `truncated` says when more matched."""
+        actor.require(Privilege.READ)
+        actor.require_provider(service_provider)
+        query = subscriber_query(criteria, exact)
+        with self.store.transaction() as uow:
+            rows = uow.casm.search_subscriber_wallets(service_provider, query, SEARCH_ROWS_MAX + 1)
+        return SubscriberSearchResult(rows[:SEARCH_ROWS_MAX], len(rows) > SEARCH_ROWS_MAX)
 
     def counts(self, actor: Actor, service_provider: str | None = None) -> CasmCounts:
         """How many customers, accounts and subscribers the operator can see, optionally

@@ -32,10 +32,11 @@ from ocs.core.charging import (
     amounts_of,
     overall_outcome,
 )
-from ocs.core.configuration import ConfigKind, Record, UnitOfMeasure
+from ocs.core.configuration import BalanceCategory, ConfigKind, Record, UnitOfMeasure
 from ocs.core.edr import EdrType, encode_movements
 from ocs.core.errors import DomainError, not_found
 from ocs.core.friends import FriendsMatch
+from ocs.core.grant_usage import GrantUsage, track_usage
 from ocs.core.rating import (
     Rate,
     RatedUnit,
@@ -68,6 +69,7 @@ from ocs.core.wallets import (
     plan_debit,
 )
 from ocs.service.charging_cache import CachedSession, CachedWallet, WalletCache
+from ocs.service.notifications import enqueue_notification
 from ocs.service.ports import Clock, ConfigRepository, UnitOfWork
 from ocs.service.subscriber_features import load_features
 from ocs.service.wallet_ledger import Ledger, LoadedWallet, Origin, totals
@@ -125,6 +127,8 @@ class Catalog:
     scopes: list[tuple[str, str, bool]]  # (balance type, charging class, include sub-classes)
     balance_types: dict[str, Record]
     permissions: dict[str, PermissionOverrides]
+    # EXPENDITURE balance types: they count what is spent (cost control) and never pay.
+    spend_counters: frozenset[str] = frozenset()
 
     def mapping(self, rating_group: int | None, service_id: int | None) -> ServiceMapping | None:
         found = self.services.get((rating_group, service_id))
@@ -193,6 +197,11 @@ def load_catalog(uow: UnitOfWork, now: datetime) -> Catalog:
             for r in cfg.list_records(ConfigKind.BALANCE_TYPE_CLASS)
         ],
         balance_types=balance_types,
+        spend_counters=frozenset(
+            code
+            for code, r in balance_types.items()
+            if r.get("category") == BalanceCategory.EXPENDITURE.value
+        ),
         permissions={
             code: uow.wallet_settings.permission_overrides(code) for code in product_types
         },
@@ -225,6 +234,8 @@ class _Context:
     screening: CallScreening | None = None
     # The session's cached state, kept in step with what the request writes.
     session: CachedSession | None = None
+    # Offer grants on the wallet (thresholds, first usage, reject at 100%).
+    grants: list[GrantUsage] = field(default_factory=list)
 
     @property
     def product(self) -> Record:
@@ -342,6 +353,7 @@ class ChargingEngine:
                 LoadedWallet(wallet, {b.balance_type: b for b in balances}, buckets),
                 uow.charging.holds_of_wallet(wallet_id),
                 uow.charging.links_of_wallet(wallet_id),
+                uow.charging.grants_of_wallet(wallet_id),
             )
             self._cache.put(cached)
         if cached not in self._touched:
@@ -525,7 +537,8 @@ class ChargingEngine:
         if action is RequestedAction.REFUND_ACCOUNT:
             return self._refund(ctx, service, mapping, rate, units)
         sources = self._sources(ctx, mapping)
-        allocation = allocate(units, sources, rate, must_cover=False)
+        cap = self._money_cap(ctx, mapping)
+        allocation = allocate(units, sources, rate, must_cover=False, money_cap_minor=cap)
         if allocation.units < units:
             outcome = Outcome.RATING_FAILED if rate is None else Outcome.CREDIT_LIMIT_REACHED
             return _service(service, outcome)
@@ -568,7 +581,8 @@ class ChargingEngine:
         wanted = requested.amount_in(mapping.unit) or self.settings.default_grant(mapping.unit)
         rate = self._rate(ctx, mapping, now)
         sources = self._sources(ctx, mapping)
-        allocation = allocate(wanted, sources, rate, must_cover=False)
+        cap = self._money_cap(ctx, mapping)
+        allocation = allocate(wanted, sources, rate, must_cover=False, money_cap_minor=cap)
         if allocation.units == 0:
             # Without a rate only free units could pay; having some means the limit is reached.
             unrated = rate is None and not any(s.native for s in sources)
@@ -664,7 +678,9 @@ class ChargingEngine:
             planned = plan_debit(w.buckets, balance_type, amount, ledger.now, None)
             assert planned is not None
             changes += planned
+        counted = self._count_spend(ctx, mapping, allocation.money_minor, changes)
         ids = ledger.apply(w, changes)
+        self._track_grants(ctx, set(ids))
         detail: dict[str, object] = {
             "buckets": encode_movements(changes, ids),
             "charging_class": mapping.charging_class,
@@ -676,12 +692,34 @@ class ChargingEngine:
             w,
             EdrType.CHARGE,
             before,
-            {bt for bt, _ in allocation.takes},
+            {bt for bt, _ in allocation.takes} | counted,
             detail,
             **self._edr_fields(ctx, service, mapping, units, partial),
         )
         ledger.uow.charging.set_wallet_last_used(w.wallet.id, ledger.now)
         w.wallet = replace(w.wallet, last_used_at=ledger.now)
+
+    def _track_grants(self, ctx: _Context, bucket_ids: set[int]) -> None:
+        """First usage, thresholds and exhaustion of the grants whose buckets were charged;
+        their notifications go to the outbox in this transaction."""
+        if not ctx.grants:
+            return
+        values = {b.id: b.value for b in ctx.w.buckets}
+        subscriber_id = ctx.ledger.origin.subscriber_id
+        for index, grant in enumerate(ctx.grants):
+            # A grant past its period no longer owns its bucket id (SQLite reuses the ids of
+            # deleted rows), so only current grants are followed.
+            if grant.bucket_id not in bucket_ids or subscriber_id is None:
+                continue
+            if not grant.active(ctx.ledger.now):
+                continue
+            remaining = values.get(grant.bucket_id, 0)
+            updated, events = track_usage(grant, remaining, subscriber_id, ctx.ledger.now)
+            if updated != grant:
+                ctx.grants[index] = updated
+                ctx.ledger.uow.charging.update_grant_usage(updated)
+            for event in events:
+                enqueue_notification(ctx.ledger.uow, event)
 
     def _edr_fields(
         self,
@@ -730,7 +768,7 @@ class ChargingEngine:
                 uow, subscriber_id, calling, wallet.service_provider, wallet.product_type
             )
             screening = screen_call(features, request.called_party)
-        return _Context(ledger, w, catalog, request, cached.holds, screening)
+        return _Context(ledger, w, catalog, request, cached.holds, screening, grants=cached.grants)
 
     def _check_chargeable(self, ctx: _Context) -> ChargingDecision | None:
         """Deny a wallet that may not be charged; activate or wake it on first chargeable use."""
@@ -773,21 +811,66 @@ class ChargingEngine:
         cash = ctx.cash_balance_type
         if cash is not None and cash not in order:
             order.append(cash)
+        now = ctx.ledger.now
+        # A grant that rejects at 100% ends the search: once it is used up, the class is
+        # refused rather than charged to the balances after it.
+        final = {g.balance_type for g in ctx.grants if g.reject_at_full and g.active(now)}
         sources = []
         for balance_type in order:
             balance = ctx.w.balances.get(balance_type)
             unit, currency = ctx.catalog.balance_units.get(balance_type, (None, None))
-            if balance is None or unit is None:
+            if balance is None or unit is None or balance_type in ctx.catalog.spend_counters:
                 continue
             native = unit is NATIVE_UNITS[mapping.unit]
             if not native and (
                 unit is not UnitOfMeasure.MONEY or currency != ctx.w.wallet.currency
             ):
                 continue
-            held = available_value(of_type(ctx.w.buckets, balance_type), ctx.ledger.now)
+            held = available_value(of_type(ctx.w.buckets, balance_type), now)
             available = held - ctx.holds.get(balance_type, 0)
             sources.append(BalanceSource(balance_type, native, available, balance.floor))
+            if balance_type in final:
+                break
         return sources
+
+    def _counters(self, ctx: _Context, mapping: ServiceMapping) -> list[str]:
+        """The wallet's cost-control balances that count spend on this class."""
+        chain = class_chain(mapping.charging_class, ctx.catalog.parents)
+        return [
+            bt
+            for bt in ctx.catalog.scoped_balance_types(chain)
+            if bt in ctx.catalog.spend_counters and bt in ctx.w.balances
+        ]
+
+    def _money_cap(self, ctx: _Context, mapping: ServiceMapping) -> int | None:
+        """What a cost-control balance that rejects at 100% still allows to be spent."""
+        now = ctx.ledger.now
+        rejecting = {g.balance_type for g in ctx.grants if g.reject_at_full and g.active(now)}
+        rooms = [
+            available_value(of_type(ctx.w.buckets, bt), now)
+            for bt in self._counters(ctx, mapping)
+            if bt in rejecting
+        ]
+        return min(rooms) if rooms else None
+
+    def _count_spend(
+        self, ctx: _Context, mapping: ServiceMapping, money: int, changes: list[BucketChange]
+    ) -> set[str]:
+        """Take the money spent off each cost-control balance of the class (down to zero),
+        adding the bucket changes; returns the balance types counted."""
+        counted: set[str] = set()
+        if money <= 0:
+            return counted
+        now = ctx.ledger.now
+        for balance_type in self._counters(ctx, mapping):
+            amount = min(money, available_value(of_type(ctx.w.buckets, balance_type), now))
+            if amount <= 0:
+                continue
+            planned = plan_debit(ctx.w.buckets, balance_type, amount, now, None)
+            if planned:
+                changes += planned
+                counted.add(balance_type)
+        return counted
 
     def _cash_room(self, ctx: _Context) -> int:
         cash = ctx.cash_balance_type

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from ocs.core.grant_usage import GrantUsage
 from ocs.core.reservations import ChargingSession, Reservation
 from ocs.core.wallets import WalletLink
 from ocs.service.wallet_ledger import LoadedWallet
@@ -44,6 +45,7 @@ class CachedWallet:
     w: LoadedWallet
     holds: dict[str, int]  # units held per balance type by open reservations
     links: list[WalletLink]
+    grants: list[GrantUsage]  # offer grants whose buckets charging may consume
     open_sessions: int | None = None  # counted on first need
     sessions: dict[str, CachedSession] = field(default_factory=dict)
 

@@ -19,9 +19,11 @@ from ocs.core.casm import (
 )
 from ocs.core.configuration import ConfigKind, Record
 from ocs.core.edr import Edr, EdrQuery, MaskingRule
+from ocs.core.grant_usage import GrantUsage
 from ocs.core.money import ExchangeRate
 from ocs.core.reservations import ChargingSession, Reservation, ReservationState, SessionState
 from ocs.core.states import EntityState
+from ocs.core.subscriber_search import SubscriberQuery, SubscriberWalletRow
 from ocs.core.wallets import (
     ActivationCredit,
     AdjustmentLimitRule,
@@ -35,7 +37,13 @@ from ocs.core.wallets import (
     WalletState,
     WalletType,
 )
+from ocs.service.batch_ports import BatchRepository
+from ocs.service.bpl_ports import BplRepository
+from ocs.service.credit_card_ports import CreditCardRepository
 from ocs.service.feature_ports import FeatureRepository
+from ocs.service.notification_ports import NotificationRepository
+from ocs.service.offer_ports import OfferRepository
+from ocs.service.voucher_ports import VoucherRepository
 
 
 class Clock(Protocol):
@@ -126,6 +134,13 @@ class CasmRepository(Protocol):
         exact: bool,
         limit: int,
     ) -> list[Subscriber]: ...
+
+    def search_subscriber_wallets(
+        self, provider: str, query: SubscriberQuery, limit: int
+    ) -> list[SubscriberWalletRow]:
+        """Subscribers of a provider matching the query, one row per linked wallet (one row
+        without a wallet for a subscriber that has none), at most limit rows."""
+        ...
 
     def count_entities(self, level: CasmLevel, providers: frozenset[str] | None) -> int: ...
 
@@ -329,6 +344,12 @@ class UnitOfWork(Protocol):
     wallet_settings: WalletSettingsRepository
     charging: ChargingRepository
     features: FeatureRepository
+    batches: BatchRepository
+    offers: OfferRepository
+    vouchers: VoucherRepository
+    credit_cards: CreditCardRepository
+    notifications: NotificationRepository
+    bpl: BplRepository
 
     def savepoint(self) -> AbstractContextManager[None]:
         """A nested scope whose writes roll back alone when it raises."""
@@ -390,6 +411,10 @@ class ChargingRepository(Protocol):
     def resolve_identity(self, value: str) -> tuple[int, int] | None:
         """(subscriber id, primary wallet id) of the subscriber owning a resource value."""
         ...
+
+    def grants_of_wallet(self, wallet_id: int) -> list[GrantUsage]: ...
+
+    def update_grant_usage(self, grant: GrantUsage) -> None: ...
 
     def wallet_revision(self, wallet_id: int, lock: bool) -> int | None:
         """The wallet's revision (None: no such wallet); with lock, the wallet is locked for

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ocs.core.edr import Edr
+from ocs.core.grant_usage import GrantUsage
+from ocs.core.offers import format_pct, parse_pct
 from ocs.core.reservations import ChargingSession, Reservation, ReservationState, SessionState
 from ocs.core.wallets import (
     Bucket,
@@ -381,6 +383,36 @@ class SqlChargingRepository:
             )
         ]
         return wallet, balances, buckets
+
+    # -- granted balances (offers) ------------------------------------------------------------
+
+    def grants_of_wallet(self, wallet_id: int) -> list[GrantUsage]:
+        """The wallet's grants whose bucket may still be charged, oldest first."""
+        rows = self._rows(
+            "SELECT id, balance_type, bucket_id, granted, period_end, reject_at_full, "
+            "thresholds_pct, first_usage_notify, notified_thresholds_pct, first_used_at, "
+            "exhausted_at FROM balance_grants WHERE wallet_id = ? AND bucket_id IS NOT NULL "
+            "ORDER BY id",
+            (wallet_id,),
+        )
+        t = self._read_time
+        return [
+            GrantUsage(int(r[0]), r[1], r[2], int(r[3]), t(r[4]), bool(r[5]), parse_pct(r[6]),
+                       bool(r[7]), parse_pct(r[8]), t(r[9]), t(r[10]))
+            for r in rows
+        ]  # fmt: skip
+
+    def update_grant_usage(self, grant: GrantUsage) -> None:
+        self._run(
+            "UPDATE balance_grants SET notified_thresholds_pct = ?, first_used_at = ?, "
+            "exhausted_at = ? WHERE id = ?",
+            (
+                format_pct(grant.notified_thresholds_pct),
+                self._time(grant.first_used_at),
+                self._time(grant.exhausted_at),
+                grant.id,
+            ),
+        )
 
     def insert_bucket(self, wallet_id: int, bucket: Bucket) -> int:
         return self._insert_returning_id(

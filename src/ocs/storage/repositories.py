@@ -24,7 +24,13 @@ from ocs.core.casm import (
 from ocs.core.configuration import SPECS, ConfigKind, Record
 from ocs.core.errors import DomainError, ProblemKind
 from ocs.core.states import EntityState
+from ocs.core.subscriber_search import SubscriberQuery, SubscriberWalletRow
+from ocs.service.batch_ports import BatchRepository
+from ocs.service.bpl_ports import BplRepository
+from ocs.service.credit_card_ports import CreditCardRepository
 from ocs.service.feature_ports import FeatureRepository
+from ocs.service.notification_ports import NotificationRepository
+from ocs.service.offer_ports import OfferRepository
 from ocs.service.ports import (
     AuditEntry,
     AuditRepository,
@@ -38,9 +44,17 @@ from ocs.service.ports import (
     WalletRepository,
     WalletSettingsRepository,
 )
+from ocs.service.voucher_ports import VoucherRepository
 from ocs.storage import tables as t
+from ocs.storage.batch_repository import SqlBatchRepository
+from ocs.storage.bpl_repository import SqlBplRepository
 from ocs.storage.charging_repository import SqlChargingRepository
+from ocs.storage.credit_card_repository import SqlCreditCardRepository
 from ocs.storage.feature_repository import SqlFeatureRepository
+from ocs.storage.notification_repository import SqlNotificationRepository
+from ocs.storage.offer_repository import SqlOfferRepository
+from ocs.storage.subscriber_search import search_subscriber_wallets
+from ocs.storage.voucher_repository import SqlVoucherRepository
 from ocs.storage.wallet_repository import (
     SqlEdrRepository,
     SqlWalletRepository,
@@ -234,6 +248,11 @@ class SqlCasmRepository:
         query = select(t.subscribers).where(c.service_provider == provider, match)
         query = query.order_by(col, c.id).limit(limit)
         return [_build(Subscriber, row) for row in self.conn.execute(query)]
+
+    def search_subscriber_wallets(
+        self, provider: str, query: SubscriberQuery, limit: int
+    ) -> list[SubscriberWalletRow]:
+        return search_subscriber_wallets(self.conn, provider, query, limit)
 
     def count_entities(self, level: CasmLevel, providers: frozenset[str] | None) -> int:
         if level is CasmLevel.ACCOUNT:
@@ -436,6 +455,12 @@ class SqlUnitOfWork:
         self.edrs: EdrRepository = SqlEdrRepository(conn)
         self.wallet_settings: WalletSettingsRepository = SqlWalletSettingsRepository(conn)
         self.features: FeatureRepository = SqlFeatureRepository(conn)
+        self.batches: BatchRepository = SqlBatchRepository(conn)
+        self.offers: OfferRepository = SqlOfferRepository(conn)
+        self.vouchers: VoucherRepository = SqlVoucherRepository(conn)
+        self.credit_cards: CreditCardRepository = SqlCreditCardRepository(conn)
+        self.notifications: NotificationRepository = SqlNotificationRepository(conn)
+        self.bpl: BplRepository = SqlBplRepository(conn)
         self.charging: ChargingRepository = SqlChargingRepository(conn)
         self._conn = conn
 

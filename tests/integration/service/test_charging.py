@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import pytest
+import sqlalchemy as sa
 
 from ocs.bootstrap import Services
 from ocs.core.charging import (
@@ -28,10 +29,12 @@ from ocs.core.wallets import WalletState
 from ocs.service.actor import Actor
 from ocs.service.charging import ChargingEngine, ChargingSettings
 from ocs.service.cugs import CugInput
-from ocs.service.subscriber_features import FriendsInput
 from ocs.service.group_commit import GroupCommitter
+from ocs.service.offers import SubscriptionInput
 from ocs.service.reservations import ReservationService
+from ocs.service.subscriber_features import FriendsInput
 from ocs.service.wallets import WalletService, WalletUpdate
+from ocs.storage.notification_tables import notification_outbox
 from tests.support.catalog import PROVIDER
 from tests.support.charging import (
     DATA_RG,
@@ -42,6 +45,7 @@ from tests.support.charging import (
     provision_subscriber,
 )
 from tests.support.clock import FakeClock
+from tests.support.offers import offer_with
 
 
 @dataclass
@@ -397,6 +401,73 @@ def test_calls_to_friends_are_priced_with_the_product_types_discount(world: Worl
         "destination": "FRIENDS_AND_DESTINATION:25%",
     }
     _edr_sum_matches(world)
+
+
+def test_a_granted_balance_rejects_at_100_percent_and_announces_its_use(world: World) -> None:
+    services, admin = world.services, world.admin
+    me = services.casm.find_subscriber_by_resource(admin, "31600000001").subscriber.id
+    offer = offer_with(services, admin, {
+        "code": "FREE5", "name": "Five free MB", "service_provider": PROVIDER, "kind": "BALANCE",
+        "unit": "MEGABYTE", "granted": 5, "charging_classes": ["DATA"], "reject_at_full": True,
+        "thresholds_pct": [50, 80], "first_usage_notify": True,
+    })  # fmt: skip
+    services.offers.subscribe(admin, SubscriptionInput(offer.code, "subscriber", me))
+    services.grants.run_due()
+    world.engine.invalidate_catalog()
+
+    first = world.process(world.request(RequestType.INITIAL, 0, _data(requested=10 * MB)))
+    assert first.services[0].granted == UnitAmounts(total_octets=5 * MB)  # not a cent of cash
+    assert first.services[0].final_unit_action is FinalUnitAction.TERMINATE
+    assert _outbox(world) == []
+    world.process(world.request(RequestType.UPDATE, 1, _data(5 * MB, used=3 * MB)))
+    assert _outbox(world) == [("FIRST_USAGE", "first-usage"), ("THRESHOLD", "threshold:50")]
+    last = world.process(world.request(RequestType.UPDATE, 2, _data(5 * MB, used=2 * MB)))
+    assert last.services[0].outcome is Outcome.CREDIT_LIMIT_REACHED  # Diameter 4012
+    assert _outbox(world)[2:] == [("THRESHOLD", "threshold:80"), ("EXHAUSTED", "exhausted")]
+    assert world.balance() == 100
+    (grant,) = services.grants.grants_of_wallet(admin, world.wallet_id)
+    assert grant.exhausted_at == world.clock.now()
+    _edr_sum_matches(world)
+
+
+def test_a_cost_control_balance_counts_spend_and_stops_it_at_100_percent(world: World) -> None:
+    services, admin = world.services, world.admin
+    me = services.casm.find_subscriber_by_resource(admin, "31600000001").subscriber.id
+    offer = offer_with(services, admin, {
+        "code": "CAP30", "name": "30 cents of data a month", "service_provider": PROVIDER,
+        "kind": "RECURRENT_COST_CONTROL_BALANCE", "unit": "MONEY", "currency": "EUR",
+        "granted": 30, "charging_classes": ["DATA"], "reject_at_full": True,
+        "thresholds_pct": [50], "create_balance_at": "CALENDAR", "period_unit": "MONTH",
+        "every": 1, "execute_immediately": True,
+    })  # fmt: skip
+    services.offers.subscribe(admin, SubscriptionInput(offer.code, "subscriber", me))
+    services.grants.run_due()
+    world.engine.invalidate_catalog()
+
+    first = world.process(world.request(RequestType.INITIAL, 0, _data(requested=50 * MB)))
+    # Cash would pay 50 MB; the cost control allows 30 cents, 15 MB at 2 cents.
+    assert first.services[0].granted == UnitAmounts(total_octets=15 * MB)
+    assert first.services[0].final_unit_action is FinalUnitAction.TERMINATE
+    world.process(world.request(RequestType.UPDATE, 1, _data(5 * MB, used=8 * MB)))
+    assert world.balance() == 100 - 16  # cash pays; the counter only counts
+    assert world.balance("CAP30-BAL") == 30 - 16
+    assert ("THRESHOLD", "threshold:50") in _outbox(world)
+    last = world.process(world.request(RequestType.UPDATE, 2, _data(50 * MB, used=7 * MB)))
+    assert world.balance() == 100 - 30
+    assert world.balance("CAP30-BAL") == 0
+    assert last.services[0].outcome is Outcome.CREDIT_LIMIT_REACHED
+    assert ("EXHAUSTED", "exhausted") in _outbox(world)
+    _edr_sum_matches(world)
+
+
+def _outbox(world: World) -> list[tuple[str, str]]:
+    with world.services.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(notification_outbox.c.kind, notification_outbox.c.dedup_key).order_by(
+                notification_outbox.c.id
+            )
+        )
+        return [(kind, key.split(":", 2)[2]) for kind, key in rows]
 
 
 # -- the engine's in-memory copy of wallets and sessions ----------------------------------------

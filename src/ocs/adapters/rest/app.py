@@ -16,10 +16,16 @@ from ocs.core.errors import DomainError
 from .auth import BasicAuthCache
 from .problems import domain_error_handler, validation_error_handler
 from .routes_admin import router as admin_router
+from .routes_batches import router as batches_router
+from .routes_bpl import router as bpl_router
 from .routes_casm import router as casm_router
 from .routes_charging import router as charging_router
 from .routes_config import config_router
+from .routes_credit_cards import router as credit_cards_router
 from .routes_features import router as features_router
+from .routes_notifications import router as notifications_router
+from .routes_offers import router as offers_router
+from .routes_vouchers import router as vouchers_router
 from .routes_wallets import router as wallets_router
 from .routes_wallets import tmf_router as tmf_wallets_router
 
@@ -44,9 +50,15 @@ def create_app(
     app.include_router(admin_router, prefix=API_PREFIX)
     app.include_router(config_router(), prefix=API_PREFIX)
     app.include_router(casm_router, prefix=API_PREFIX)
+    app.include_router(batches_router, prefix=API_PREFIX)
+    app.include_router(bpl_router, prefix=API_PREFIX)
     app.include_router(features_router, prefix=API_PREFIX)
+    app.include_router(credit_cards_router, prefix=API_PREFIX)
     app.include_router(wallets_router, prefix=API_PREFIX)
+    app.include_router(offers_router, prefix=API_PREFIX)
+    app.include_router(vouchers_router, prefix=API_PREFIX)
     app.include_router(charging_router, prefix=API_PREFIX)
+    app.include_router(notifications_router, prefix=API_PREFIX)
     app.include_router(tmf_wallets_router)
     if decide is not None:
         app.include_router(nchf_router(decide, nchf_token))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ocs.core.casm import Account, CasmLevel, Customer, Resource, StateChange, Subscriber
+from ocs.core.subscriber_search import SubscriberSearchResult
 from ocs.service.actor import Actor
 from ocs.service.casm import (
     AccountInput,
@@ -228,6 +229,31 @@ def search_subscribers(
     actor: Actor = Depends(current_actor),
 ) -> list[Subscriber]:
     return _casm(request).search_subscribers(actor, service_provider, by, q, exact)
+
+
+@router.get(
+    "/subscribers/search",
+    summary="Finding subscribers: one row per wallet, at most 100 rows, exact or prefix match",
+)
+def find_subscribers(
+    request: Request,
+    service_provider: str,
+    wallet_reference: str | None = None,
+    card_number: str | None = None,
+    subscriber_id: str | None = None,
+    customer: str | None = Query(None, description="Customer name (case, specials ignored)"),
+    customer_id: str | None = Query(None, description="Customer id (always exact)"),
+    match: Literal["prefix", "exact"] = "prefix",
+    actor: Actor = Depends(current_actor),
+) -> SubscriberSearchResult:
+    criteria = {
+        "wallet_reference": wallet_reference,
+        "card_number": card_number,
+        "subscriber_id": subscriber_id,
+        "customer": customer,
+        "customer_id": customer_id,
+    }
+    return _casm(request).search(actor, service_provider, criteria, match == "exact")
 
 
 @router.post("/subscribers", status_code=201)
