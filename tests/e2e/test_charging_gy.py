@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from ocs.adapters.gy_client import GyConnection, GyPeer, Mscc, granted_octets, retransmitted
+from ocs.adapters.gy_client import (
+    GyConnection,
+    GyPeer,
+    Mscc,
+    granted_octets,
+    mscc_result,
+    retransmitted,
+)
 from ocs.bootstrap import Services, build_services
 from ocs.config import Settings
 from ocs.core.security import Privilege
@@ -20,7 +27,10 @@ from ocs.diameter import dictionary as d
 from ocs.diameter.constants import ResultCode
 from ocs.diameter.message import Message
 from ocs.service.actor import Actor
+from ocs.service.offers import SubscriptionInput
+from tests.support.catalog import PROVIDER
 from tests.support.charging import DATA_RG, MB, load_charging_catalog, provision_subscriber
+from tests.support.offers import offer_with
 from tests.support.server_process import start_server
 
 pytestmark = pytest.mark.e2e
@@ -115,3 +125,33 @@ def test_a_refused_peer_is_logged_by_name(server: Server) -> None:
     while "rogue.test" not in server.log.read_text() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert "rogue.test" in server.log.read_text()
+
+
+def test_a_granted_balance_that_rejects_at_100_percent_answers_4012(server: Server) -> None:
+    services = server.services
+    subscriber = services.casm.find_subscriber_by_resource(ADMIN, "31600000001").subscriber.id
+    offer = offer_with(services, ADMIN, {
+        "code": "FREE5", "name": "Five free MB", "service_provider": PROVIDER, "kind": "BALANCE",
+        "unit": "MEGABYTE", "granted": 5, "charging_classes": ["DATA"], "reject_at_full": True,
+    })  # fmt: skip
+    services.offers.subscribe(ADMIN, SubscriptionInput(offer.code, "subscriber", subscriber))
+    services.grants.run_due()
+
+    async def session() -> tuple[Message, Message]:
+        peer = GyPeer(PEER, "test.local")
+        gy = await GyConnection.open("127.0.0.1", server.diameter_port, peer)
+        try:
+            wanted = (Mscc(DATA_RG, requested_octets=10 * MB),)
+            initial = await gy.ask(peer.ccr("g-1", "INITIAL", 0, "31600000001", wanted))
+            update = await gy.ask(peer.ccr(
+                "g-1", "UPDATE", 1, "31600000001",
+                (Mscc(DATA_RG, requested_octets=10 * MB, used_octets=5 * MB),),
+            ))  # fmt: skip
+            return initial, update
+        finally:
+            await gy.close()
+
+    initial, update = asyncio.run(session())
+    assert granted_octets(initial, DATA_RG) == 5 * MB  # the grant only, not cash
+    assert mscc_result(update, DATA_RG) == ResultCode.CREDIT_LIMIT_REACHED
+    assert server.cash() == 100
