@@ -32,6 +32,7 @@ from ocs.core.wallets import (
     plan_debit,
 )
 from ocs.service.actor import Actor, record_change
+from ocs.service.pins import WrongPinError, check_pin, count_pin_failure
 from ocs.service.ports import Clock, PasswordHasher, Store, UnitOfWork
 from ocs.service.vouchers import (
     AppliedVoucher,
@@ -203,7 +204,14 @@ class CreditTransferService:
     def perform(self, actor: Actor, request: TransferRequest) -> TransferResult:
         """Debit the purchaser and apply the definition's voucher type to the recipient, both
         or neither: any refusal (PIN, product type, insufficient funds, the recipient's maximum
-        balance or wallet state) leaves everything as it was."""
+        balance or wallet state) leaves everything as it was, except that a wrong PIN counts
+        towards blocking it (service/pins.py)."""
+        try:
+            return self._perform(actor, request)
+        except WrongPinError as wrong:
+            raise count_pin_failure(self.store, wrong.subscriber_id) from None
+
+    def _perform(self, actor: Actor, request: TransferRequest) -> TransferResult:
         actor.require(Privilege.MODIFY)
         purchaser_kind = parse_enum(
             WalletType, request.purchaser_wallet_type, "purchaser_wallet_type"
@@ -329,10 +337,8 @@ class CreditTransferService:
             raise DomainError(
                 ProblemKind.MISSING_FIELD, f"definition {definition.code!r} needs the PIN", "pin"
             )
-        pin_hash = uow.features.get_details(purchaser_id).pin_hash
-        if pin_hash is None:
+        if uow.features.get_details(purchaser_id).pin_hash is None:
             raise DomainError(
                 ProblemKind.NOT_ALLOWED_IN_STATE, "the purchaser has no PIN set", "pin"
             )
-        if not self.hasher.verify(pin_hash, pin):
-            raise DomainError(ProblemKind.INVALID_VALUE, "the PIN is not correct", "pin")
+        check_pin(uow, self.hasher, purchaser_id, pin)

@@ -22,6 +22,7 @@ from ocs.core.zones import Shape, Zone
 class StoredDetails:
     details: SubscriberDetails
     pin_hash: str | None
+    pin_failures: int = 0
 
 
 class SubscriberFeatureRepository(Protocol):
@@ -39,6 +40,8 @@ class SubscriberFeatureRepository(Protocol):
     def put_details(
         self, subscriber_id: int, details: SubscriberDetails, pin_hash: str | None
     ) -> None: ...
+
+    def set_pin_failures(self, subscriber_id: int, failures: int) -> None: ...
 
     def get_call_barring(self, subscriber_id: int) -> CallBarring | None: ...
 

@@ -41,6 +41,7 @@ from ocs.service.feature_access import (
     visible_provider,
     visible_subscriber,
 )
+from ocs.service.pins import WrongPinError, check_pin, count_pin_failure
 from ocs.service.ports import Clock, PasswordHasher, Store, UnitOfWork
 
 
@@ -117,6 +118,8 @@ class SubscriberFeatureService(FeatureService):
                 remote_access_allowed=inp.remote_access_allowed,
             )
             uow.features.put_details(subscriber_id, details, pin_hash)
+            if change in (PinChange.SET, PinChange.CLEAR):
+                uow.features.set_pin_failures(subscriber_id, 0)  # a new PIN unblocks
             before, after = asdict(stored.details), asdict(details)
             # The audit says that the PIN changed, never what it is.
             detail: dict[str, object] = {k: v for k, v in after.items() if before[k] != v}
@@ -125,12 +128,19 @@ class SubscriberFeatureService(FeatureService):
             return details
 
     def verify_pin(self, actor: Actor, subscriber_id: int, pin: str) -> bool:
-        """Whether `pin` is the subscriber's PIN (False when none is set)."""
+        """Whether `pin` is the subscriber's PIN (False when none is set). Wrong answers
+        count towards blocking the PIN (see service/pins.py); a blocked PIN is refused."""
         actor.require(Privilege.READ)
-        with self.store.transaction() as uow:
-            locked_subscriber(uow, actor, subscriber_id)
-            pin_hash = uow.features.get_details(subscriber_id).pin_hash
-        return pin_hash is not None and self.hasher.verify(pin_hash, pin)
+        try:
+            with self.store.transaction() as uow:
+                locked_subscriber(uow, actor, subscriber_id)
+                if uow.features.get_details(subscriber_id).pin_hash is None:
+                    return False
+                check_pin(uow, self.hasher, subscriber_id, pin)
+        except WrongPinError as wrong:
+            count_pin_failure(self.store, wrong.subscriber_id)
+            return False
+        return True
 
     # -- call barring --------------------------------------------------------------------------
 

@@ -55,14 +55,14 @@ class SqlFeatureRepository:
 
     def get_details(self, subscriber_id: int) -> StoredDetails:
         c = t.subscribers.c
-        columns = [c.description, c.pin_hash, *(c[name] for name in DETAIL_FLAGS)]
+        columns = [c.description, c.pin_hash, c.pin_failures, *(c[n] for n in DETAIL_FLAGS)]
         row = self.conn.execute(select(*columns).where(c.id == subscriber_id)).one()
         m = row._mapping
         flags = {name: bool(m[name]) for name in DETAIL_FLAGS}
         details = SubscriberDetails(
             description=m["description"], pin_defined=m["pin_hash"] is not None, **flags
         )
-        return StoredDetails(details, m["pin_hash"])
+        return StoredDetails(details, m["pin_hash"], int(m["pin_failures"]))
 
     def put_details(
         self, subscriber_id: int, details: SubscriberDetails, pin_hash: str | None
@@ -71,6 +71,10 @@ class SqlFeatureRepository:
         values.update(description=details.description, pin_hash=pin_hash)
         where = t.subscribers.c.id == subscriber_id
         self.conn.execute(update(t.subscribers).where(where).values(**values))
+
+    def set_pin_failures(self, subscriber_id: int, failures: int) -> None:
+        where = t.subscribers.c.id == subscriber_id
+        self.conn.execute(update(t.subscribers).where(where).values(pin_failures=failures))
 
     # -- call barring --------------------------------------------------------------------------
 

@@ -386,6 +386,8 @@ edr_masking_rules = Table(
 for _column in (
     Column("description", String(500)),
     Column("pin_hash", String(200)),  # argon2 only; the PIN itself is never stored
+    # Consecutive wrong PINs; at PIN_FAILURES_MAX the PIN is blocked until a new one is set.
+    Column("pin_failures", Integer, nullable=False, server_default="0"),
     Column("subscriber_id_restricted", Boolean, nullable=False, default=False),
     Column("incoming_calls_disabled_when_roaming", Boolean, nullable=False, default=False),
     Column("blacklisted", Boolean, nullable=False, default=False),

@@ -161,8 +161,36 @@ def test_pin_is_required_and_checked(ts: Services, admin: Actor) -> None:
     assert (error.kind, error.field) == (ProblemKind.INVALID_VALUE, "pin")
     assert "9999" not in error.detail
     assert PIN not in error.detail
-    assert ledger_fingerprint(ts) == before
+    # Wallets, balances and EDRs are as they were; only the subscriber's PIN failures grew.
+    assert ledger_fingerprint(ts)[:-1] == before[:-1]
     assert "9999" not in repr(wrong)
+
+
+def test_three_wrong_pins_block_the_pin_until_a_new_one_is_set(ts: Services, admin: Actor) -> None:
+    purchaser = _funded(ts, admin, 1000)
+    recipient = _msisdn(ts, _funded(ts, admin, 0))
+    _set_pin(ts, admin, purchaser)
+    wrong = TransferRequest(purchaser, "P2P-DATA", recipient, pin="9999")
+    right = TransferRequest(purchaser, "P2P-DATA", recipient, pin=PIN)
+    details: list[str] = []
+    for _ in range(2):
+        details.append(_refused(ts.credit_transfers.perform, admin, wrong).detail)
+    ts.credit_transfers.perform(admin, right)  # a right PIN clears the count
+    for _ in range(3):
+        details.append(_refused(ts.credit_transfers.perform, admin, wrong).detail)
+    assert details == [
+        "the PIN is not correct; 2 attempt(s) left",
+        "the PIN is not correct; 1 attempt(s) left",
+        "the PIN is not correct; 2 attempt(s) left",
+        "the PIN is not correct; 1 attempt(s) left",
+        "the PIN is not correct; the PIN is now blocked",
+    ]
+    blocked = _refused(ts.credit_transfers.perform, admin, right)
+    assert (blocked.kind, blocked.field) == (ProblemKind.NOT_ALLOWED_IN_STATE, "pin")
+    also_blocked = _refused(ts.features.subscribers.verify_pin, admin, purchaser, PIN)
+    assert also_blocked.kind is ProblemKind.NOT_ALLOWED_IN_STATE
+    _set_pin(ts, admin, purchaser)  # an operator sets a new PIN: unblocked
+    ts.credit_transfers.perform(admin, right)
 
 
 def test_recipient_product_type_must_be_allowed(ts: Services, admin: Actor) -> None:
