@@ -33,6 +33,8 @@ from . import (
     views_states,
     views_subscriber_features,
     views_subscribers,
+    views_transfers,
+    views_vouchers,
     views_wallets,
     views_zones,
 )
@@ -101,6 +103,8 @@ def create_console(services: Services, problem_log: ProblemLog) -> FastAPI:
         views_merge,
         views_cugs,
         views_operators,
+        views_transfers,
+        views_vouchers,
     ):
         console.include_router(module.router)
     return console
