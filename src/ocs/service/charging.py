@@ -255,6 +255,16 @@ class _Context:
             return self.screening.called
         return normalise_number(self.request.called_party or "")
 
+    def held(self, balance_type: str) -> int:
+        """The balance's started, unexpired value (before what reservations hold)."""
+        return available_value(of_type(self.w.buckets, balance_type), self.ledger.now)
+
+    @property
+    def rejecting_balance_types(self) -> set[str]:
+        """Balance types of current grants that reject at 100%: charging stops at them."""
+        now = self.ledger.now
+        return {g.balance_type for g in self.grants if g.reject_at_full and g.active(now)}
+
     @property
     def friends_discount(self) -> tuple[FriendsMatch, int] | None:
         """The product type's discount for a call to a friend, with what made it one."""
@@ -811,10 +821,9 @@ class ChargingEngine:
         cash = ctx.cash_balance_type
         if cash is not None and cash not in order:
             order.append(cash)
-        now = ctx.ledger.now
         # A grant that rejects at 100% ends the search: once it is used up, the class is
         # refused rather than charged to the balances after it.
-        final = {g.balance_type for g in ctx.grants if g.reject_at_full and g.active(now)}
+        final = ctx.rejecting_balance_types
         sources = []
         for balance_type in order:
             balance = ctx.w.balances.get(balance_type)
@@ -826,8 +835,7 @@ class ChargingEngine:
                 unit is not UnitOfMeasure.MONEY or currency != ctx.w.wallet.currency
             ):
                 continue
-            held = available_value(of_type(ctx.w.buckets, balance_type), now)
-            available = held - ctx.holds.get(balance_type, 0)
+            available = ctx.held(balance_type) - ctx.holds.get(balance_type, 0)
             sources.append(BalanceSource(balance_type, native, available, balance.floor))
             if balance_type in final:
                 break
@@ -844,13 +852,8 @@ class ChargingEngine:
 
     def _money_cap(self, ctx: _Context, mapping: ServiceMapping) -> int | None:
         """What a cost-control balance that rejects at 100% still allows to be spent."""
-        now = ctx.ledger.now
-        rejecting = {g.balance_type for g in ctx.grants if g.reject_at_full and g.active(now)}
-        rooms = [
-            available_value(of_type(ctx.w.buckets, bt), now)
-            for bt in self._counters(ctx, mapping)
-            if bt in rejecting
-        ]
+        rejecting = ctx.rejecting_balance_types
+        rooms = [ctx.held(bt) for bt in self._counters(ctx, mapping) if bt in rejecting]
         return min(rooms) if rooms else None
 
     def _count_spend(
@@ -863,7 +866,7 @@ class ChargingEngine:
             return counted
         now = ctx.ledger.now
         for balance_type in self._counters(ctx, mapping):
-            amount = min(money, available_value(of_type(ctx.w.buckets, balance_type), now))
+            amount = min(money, ctx.held(balance_type))
             if amount <= 0:
                 continue
             planned = plan_debit(ctx.w.buckets, balance_type, amount, now, None)
@@ -877,7 +880,7 @@ class ChargingEngine:
         balance = None if cash is None else ctx.w.balances.get(cash)
         if cash is None or balance is None:
             return 0
-        held = available_value(of_type(ctx.w.buckets, cash), ctx.ledger.now)
+        held = ctx.held(cash)
         room = BalanceSource(cash, False, held - ctx.holds.get(cash, 0), balance.floor).spendable
         return held if room is None else room
 
