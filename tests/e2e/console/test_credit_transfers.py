@@ -121,9 +121,10 @@ def test_transfer_after_review_with_the_pin(admin_tab: Page, server: Server) -> 
         "type", "password"
     )
 
-    # A wrong PIN: refused next to the PIN field, nothing charged or credited.
+    # A wrong PIN: refused next to the PIN field (it counts towards blocking the PIN),
+    # nothing charged or credited.
     _perform(page, WRONG_PIN, "Gift requested by phone")
-    assert field_error(page, "pin") == "the PIN is not correct"
+    assert field_error(page, "pin") == "the PIN is not correct; 2 attempt(s) left"
     assert WRONG_PIN not in page.content()
     assert _totals(server, purchaser)["CASH"] == 1000
     assert _totals(server, recipient).get("VOICE-S", 0) == 0
