@@ -25,7 +25,7 @@ from ocs.service.wallet_ledger import LoadedWallet
 WALLETS_CACHED_MAX = 50_000
 
 
-@dataclass
+@dataclass(eq=False)
 class CachedSession:
     session: ChargingSession
     reservations: list[Reservation]  # the open ones, oldest first
@@ -39,7 +39,9 @@ class CachedSession:
         return self.last_request_number is not None and request_number > self.last_request_number
 
 
-@dataclass
+# Mutable state holders compared by identity: "is this wallet already touched" must not
+# compare every bucket of two copies.
+@dataclass(eq=False)
 class CachedWallet:
     revision: int
     w: LoadedWallet
