@@ -69,6 +69,38 @@ def database_url(
 
 
 @pytest.fixture
+def extra_domain_urls(
+    tmp_path: Path, sqlite_template: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[tuple[str, str], ...]]:
+    """Two more charging domains: "east" on SQLite and "west" on PostgreSQL."""
+    east = tmp_path / "east.db"
+    shutil.copyfile(sqlite_template, east)
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = f"ocs_west_{next(_db_counter)}"
+    admin = make_engine(server.url())
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
+    yield (("east", f"sqlite:///{east}"), ("west", server.url(name)))
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture
+def domain_services(
+    database_url: str, extra_domain_urls: tuple[tuple[str, str], ...], clock: FakeClock
+) -> Iterator[Services]:
+    """Services over three charging domains: the default one (SQLite or PostgreSQL), "east"
+    (SQLite) and "west" (PostgreSQL)."""
+    built = build_services(
+        Settings(database_url=database_url, charging_domain_urls=extra_domain_urls), clock
+    )
+    yield built
+    built.engine.dispose()
+    built.domains.dispose()
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 

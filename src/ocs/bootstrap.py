@@ -19,6 +19,7 @@ from ocs.service.charging_monitor import ChargingMonitor
 from ocs.service.configuration import ConfigurationService
 from ocs.service.credit_cards import CreditCardService
 from ocs.service.credit_transfers import CreditTransferService
+from ocs.service.domains import DomainService
 from ocs.service.edrs import EdrService
 from ocs.service.features import FeatureServices, build_feature_services
 from ocs.service.grants import GrantService
@@ -32,8 +33,10 @@ from ocs.service.reservations import ReservationService
 from ocs.service.vouchers import VoucherService
 from ocs.service.wallet_settings import WalletSettingsService
 from ocs.service.wallets import WalletService
+from ocs.storage.domains import DomainRegistry, DomainStore
 from ocs.storage.engine import make_engine, migrate
 from ocs.storage.repositories import SqlStore
+from ocs.storage.wallet_mover import SqlWalletMover
 
 
 class SystemClock:
@@ -66,14 +69,20 @@ class Services:
     notifications: NotificationService
     notification_delivery: NotificationDelivery
     credit_cards: CreditCardService
+    domains: DomainService
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     """Open the database, migrate it to the newest schema and build the services on it."""
     engine = make_engine(settings.database_url)
     migrate(engine)
-    store = SqlStore(engine)
     clock = clock or SystemClock()
+    registry = DomainRegistry(engine, settings.charging_domain_urls, clock.now())
+    store: Store = SqlStore(engine)
+    if registry.others:
+        registry.sync_configuration()
+        store = DomainStore(registry)
+    mover = SqlWalletMover(registry, clock.now)
     charging = ChargingEngine(
         clock,
         ChargingSettings(
@@ -105,6 +114,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         credit_transfers=CreditTransferService(store, clock, Argon2Hasher()),
         notifications=NotificationService(store, clock),
         notification_delivery=build_notification_delivery(store, clock, settings),
+        domains=DomainService(registry.names, mover),
         credit_cards=CreditCardService(
             store, clock, WalletService(store, clock), settings.card_token_key
         ),

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ocs.core.domains import DEFAULT_DOMAIN, DOMAIN_NAME
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -31,8 +33,9 @@ class Settings:
     rating_time_zone: str = "UTC"
     # Bearer token 5G network functions present on Nchf; None accepts any consumer.
     nchf_token: str | None = None
-    # Charging domains (stores of wallets) a subscriber batch may name; one for now.
-    charging_domains: tuple[str, ...] = ("default",)
+    # Charging domains (stores of wallets): "default" is database_url; more are (name, url)
+    # pairs from OCS_CHARGING_DOMAINS="gold=sqlite:///gold.db,silver=postgresql://...".
+    charging_domain_urls: tuple[tuple[str, str], ...] = ()
     # HMAC key for voucher secrets. When unset, one is generated on first use and kept in the
     # settings table (see VoucherService); set it to keep the key out of the database.
     voucher_secret_key: str | None = field(default=None, repr=False)
@@ -57,6 +60,11 @@ class Settings:
     sms_sender_id: str = "OCS"
     webhook_timeout_s: float = 10.0
 
+    @property
+    def charging_domains(self) -> tuple[str, ...]:
+        """Every domain's name, the default first."""
+        return (DEFAULT_DOMAIN, *(name for name, _ in self.charging_domain_urls))
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ) if env is None else env
@@ -80,11 +88,7 @@ class Settings:
             charging_worker=_choice(env, "OCS_CHARGING_WORKER", "process", ("process", "thread")),
             rating_time_zone=env.get("OCS_RATING_TIME_ZONE", "UTC"),
             nchf_token=env.get("OCS_NCHF_TOKEN") or None,
-            charging_domains=tuple(
-                d.strip()
-                for d in env.get("OCS_CHARGING_DOMAINS", "default").split(",")
-                if d.strip()
-            ),
+            charging_domain_urls=_domain_urls(env.get("OCS_CHARGING_DOMAINS", "")),
             notification_interval_s=float(env.get("OCS_NOTIFICATION_INTERVAL_S", "5")),
             notification_max_attempts=int(env.get("OCS_NOTIFICATION_MAX_ATTEMPTS", "8")),
             notification_retry_base_s=int(env.get("OCS_NOTIFICATION_RETRY_BASE_S", "30")),
@@ -110,3 +114,24 @@ def _choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ..
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
+
+
+def _domain_urls(text: str) -> tuple[tuple[str, str], ...]:
+    """Parse "name=url,name=url"; the default domain is OCS_DATABASE_URL and is not listed."""
+    pairs: list[tuple[str, str]] = []
+    for entry in (e.strip() for e in text.split(",")):
+        if not entry or entry == DEFAULT_DOMAIN:
+            continue
+        name, sep, url = entry.partition("=")
+        name = name.strip()
+        if not sep or not url.strip():
+            raise ValueError(f"OCS_CHARGING_DOMAINS: {entry!r} is not name=database-url")
+        if not DOMAIN_NAME.match(name) or name == DEFAULT_DOMAIN:
+            raise ValueError(
+                f"OCS_CHARGING_DOMAINS: {name!r} is not a domain name (lower case letters, "
+                "digits, - and _, at most 32, not 'default')"
+            )
+        if name in (n for n, _ in pairs):
+            raise ValueError(f"OCS_CHARGING_DOMAINS: domain {name!r} is listed twice")
+        pairs.append((name, url.strip()))
+    return tuple(pairs)
