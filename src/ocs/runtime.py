@@ -19,6 +19,7 @@ from ocs.core.charging import ChargingDecision, ChargingRequest
 from ocs.diameter.message import Origin
 from ocs.diameter.peer import AllowedPeer, PeerConfig
 from ocs.diameter.server import DiameterServer, ServerConfig
+from ocs.migration_runtime import MigrationThread
 from ocs.service.group_commit import GroupCommitter
 
 log = logging.getLogger("ocs")
@@ -115,8 +116,14 @@ def _allowed_peer(text: str) -> AllowedPeer:
 async def serve(settings: Settings, services: Services) -> None:
     from ocs.adapters.rest.app import create_app
 
+    # A wallet move a crash cut short is finished before anything charges the wallet.
+    for move in services.domains.finish_interrupted_moves():
+        log.warning("wallet %s: %s (%s -> %s)", move.wallet_id, move.detail, move.source,
+                    move.target)  # fmt: skip
     runtime = ChargingRuntime(services, settings)
     runtime.start()
+    migrations = MigrationThread(services)
+    migrations.start()
     app = create_app(services, runtime.decide, settings.nchf_token)
     diameter = diameter_server(settings, runtime, services)
     http = uvicorn.Server(
@@ -133,6 +140,7 @@ async def serve(settings: Settings, services: Services) -> None:
     try:
         await http.serve()
     finally:
+        migrations.stop()
         notifier.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await notifier
