@@ -83,6 +83,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         registry.sync_configuration()
         store = DomainStore(registry)
     mover = SqlWalletMover(registry, clock.now)
+    domains = DomainService(registry.names, mover)
     charging = ChargingEngine(
         clock,
         ChargingSettings(
@@ -109,12 +110,18 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         features=build_feature_services(store, clock, Argon2Hasher()),
         offers=OfferService(store, clock),
         grants=GrantService(store, clock),
-        batches=BatchService(store, clock, Argon2PinHasher(), settings.charging_domains),
+        batches=BatchService(
+            store,
+            clock,
+            Argon2PinHasher(),
+            settings.charging_domains,
+            move_wallet=domains.move_wallet,
+        ),
         vouchers=VoucherService(store, clock, settings.voucher_secret_key),
         credit_transfers=CreditTransferService(store, clock, Argon2Hasher()),
         notifications=NotificationService(store, clock),
         notification_delivery=build_notification_delivery(store, clock, settings),
-        domains=DomainService(registry.names, mover),
+        domains=domains,
         credit_cards=CreditCardService(
             store, clock, WalletService(store, clock), settings.card_token_key
         ),

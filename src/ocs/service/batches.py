@@ -43,6 +43,7 @@ from ocs.core.batches import (
     parse_subscriber_list,
 )
 from ocs.core.configuration import ConfigKind, Record, UnitOfMeasure
+from ocs.core.domains import DEFAULT_DOMAIN, MoveOutcome, WalletMove
 from ocs.core.errors import DomainError, ProblemKind, invalid, not_found
 from ocs.core.security import Privilege, check_change_reason
 from ocs.core.states import EntityState
@@ -65,7 +66,9 @@ from ocs.service.wallet_ledger import (
     release_subscriber_wallets,
 )
 
-DEFAULT_CHARGING_DOMAINS = ("default",)
+DEFAULT_CHARGING_DOMAINS = (DEFAULT_DOMAIN,)
+# Moves one wallet from one domain to another (DomainService.move_wallet).
+MoveWallet = Callable[[int, str, str], WalletMove]
 CHUNK_SUBSCRIBERS = 10_000
 DELETE_CHUNK_SUBSCRIBERS = 500
 MEMBERS_ROWS_MAX = 100
@@ -125,8 +128,10 @@ class BatchService:
         charging_domains: Sequence[str] = DEFAULT_CHARGING_DOMAINS,
         chunk_subscribers: int = CHUNK_SUBSCRIBERS,
         pin_workers: int = 2,
+        move_wallet: MoveWallet | None = None,
     ) -> None:
         self.store = store
+        self.move_wallet = move_wallet
         self.clock = clock
         self.pin_hasher = pin_hasher
         self.charging_domains = tuple(charging_domains)
@@ -210,6 +215,21 @@ class BatchService:
             record_change(uow, actor, now, "create", AUDIT_ENTITY, batch.id, detail)
         return BatchPlan(batch, ranges, cards, template)
 
+    def _place(self, batch: Batch, created: Sequence[CreatedSubscriber]) -> None:
+        """New wallets are written in the default domain; a batch for another domain moves
+        them there before it reports them."""
+        if batch.charging_domain == DEFAULT_DOMAIN:
+            return
+        assert self.move_wallet is not None, "domains are configured but cannot be reached"
+        for subscriber in created:
+            move = self.move_wallet(subscriber.wallet_id, DEFAULT_DOMAIN, batch.charging_domain)
+            if move.outcome is not MoveOutcome.MOVED:
+                raise DomainError(
+                    ProblemKind.CONFLICT,
+                    f"wallet {subscriber.wallet_id} could not be placed in domain "
+                    f"{batch.charging_domain!r}: {move.outcome.value} {move.detail}",
+                )
+
     def run(
         self, actor: Actor, plan: BatchPlan, sink: ResultSink, progress: Progress = _no_progress
     ) -> Batch:
@@ -247,6 +267,7 @@ class BatchService:
                             ProblemKind.CONFLICT,
                             "the batch is no longer CREATING (an operator stopped it)",
                         )
+                self._place(batch, created)
                 done += len(created)
                 sink.write(_result_lines(created, pins))
                 progress(done, batch.size)

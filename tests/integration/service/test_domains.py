@@ -6,6 +6,8 @@ PostgreSQL, so every move here crosses backends one way or the other.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import sqlalchemy as sa
 
@@ -23,11 +25,13 @@ from ocs.core.domains import ID_SPACE, MoveOutcome
 from ocs.core.edr import EdrQuery, EdrType
 from ocs.core.errors import DomainError
 from ocs.service.actor import Actor
+from ocs.service.batches import BatchInput
 from ocs.service.charging import ChargingEngine, ChargingSettings
 from ocs.storage import tables as t
 from ocs.storage.wallet_mover import COPIED, COPYING, _read, _write
 from tests.support.charging import DATA_RG, MB, load_charging_catalog, provision_subscriber
 from tests.support.clock import FakeClock
+from tests.support.wallets import PRODUCT, load_wallet_catalog, new_account
 
 MSISDN = "31600000001"
 
@@ -278,3 +282,36 @@ def test_new_rows_of_each_domain_take_ids_in_its_own_range(
     assert {edr.id // ID_SPACE for edr in first_edrs} == {1}
     assert {edr.id // ID_SPACE for edr in second_edrs} == {0}
     assert all(edr.type is not EdrType.EXPIRY for edr in first_edrs)
+
+
+def test_a_batch_for_another_domain_places_its_wallets_there(
+    domain_services: Services, admin: Actor
+) -> None:
+    load_wallet_catalog(domain_services, admin)
+    account_id = new_account(domain_services, admin)
+    inp = BatchInput(
+        account_id=account_id,
+        batch_size=3,
+        product_type=PRODUCT,
+        result_filename="result.txt",
+        list_filename="list.txt",
+        charging_domain="east",
+    )
+    batch = domain_services.batches.create(admin, inp, ["31690000001-31690000003"], _Lines())
+    references = [m.wallet_reference for m in domain_services.batches.members(admin, batch.id)]
+    with domain_services.engine.connect() as conn:
+        query = sa.select(t.wallets.c.id).where(t.wallets.c.reference.in_(references))
+        wallet_ids = list(conn.scalars(query))
+    assert len(wallet_ids) == 3
+    assert {domain_services.domains.domain_of(w) for w in wallet_ids} == {"east"}
+    assert domain_services.domains.summary("east").wallets_by_state == {"PRE_USE": 3}
+    assert domain_services.domains.summary("default").wallets_by_state == {}
+    with pytest.raises(DomainError, match="charging_domain 'north' does not exist"):
+        domain_services.batches.create(
+            admin, replace(inp, charging_domain="north"), ["31690000011"], _Lines()
+        )
+
+
+class _Lines:
+    def write(self, lines: object) -> None:
+        pass
