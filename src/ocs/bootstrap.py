@@ -23,6 +23,7 @@ from ocs.service.domains import DomainService
 from ocs.service.edrs import EdrService
 from ocs.service.features import FeatureServices, build_feature_services
 from ocs.service.grants import GrantService
+from ocs.service.migrations import MigrationRunner, MigrationService, StoreWalletStates
 from ocs.service.notification_delivery import NotificationDelivery
 from ocs.service.notifications import NotificationService
 from ocs.service.offers import OfferService
@@ -70,6 +71,8 @@ class Services:
     notification_delivery: NotificationDelivery
     credit_cards: CreditCardService
     domains: DomainService
+    migrations: MigrationService
+    migration_runner: MigrationRunner
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -83,7 +86,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         registry.sync_configuration()
         store = DomainStore(registry)
     mover = SqlWalletMover(registry, clock.now)
-    domains = DomainService(registry.names, mover)
+    domains = DomainService(registry.names, mover, store, clock)
     charging = ChargingEngine(
         clock,
         ChargingSettings(
@@ -122,6 +125,10 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         notifications=NotificationService(store, clock),
         notification_delivery=build_notification_delivery(store, clock, settings),
         domains=domains,
+        migrations=MigrationService(store, clock, domains),
+        migration_runner=MigrationRunner(
+            store, clock, domains, StoreWalletStates(store)
+        ),
         credit_cards=CreditCardService(
             store, clock, WalletService(store, clock), settings.card_token_key
         ),

@@ -15,6 +15,8 @@ from ocs.bootstrap import build_services
 from ocs.cli_batches import app as batch_app
 from ocs.cli_bpl import app as bpl_app
 from ocs.cli_cards import card_app
+from ocs.cli_domains import app as domain_app
+from ocs.cli_migrations import app as migration_app
 from ocs.cli_notifications import app as notification_app
 from ocs.cli_offers import grants_app, offer_app, subscription_app
 from ocs.cli_support import Reason, cli_actor, cli_services, plain, print_json, run_action
@@ -357,8 +359,10 @@ app.add_typer(voucher_app, name="voucher")
 app.add_typer(transfer_app, name="transfer")
 app.add_typer(card_app, name="card")
 app.add_typer(batch_app, name="batch")
+app.add_typer(domain_app, name="domain")
 app.add_typer(notification_app, name="notification")
 app.add_typer(bpl_app, name="bpl")
+app.add_typer(migration_app, name="migration")
 
 When = Annotated[
     str | None, typer.Option(help="ISO date-time, e.g. 2026-03-01T00:00:00+00:00 (UTC if no zone)")

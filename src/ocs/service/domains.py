@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ocs.core.domains import DomainSummary, WalletMove
-from ocs.core.errors import DomainError, ProblemKind
+from ocs.core.domains import DomainSummary, MoveOutcome, WalletMove
+from ocs.core.errors import DomainError, ProblemKind, not_found
+from ocs.core.security import Privilege, check_change_reason
+from ocs.service.actor import Actor, edr_auditing_enabled, record_change
+from ocs.service.ports import Clock, Store
 
 
 class WalletMover(Protocol):
@@ -21,9 +24,11 @@ class WalletMover(Protocol):
 
 
 class DomainService:
-    def __init__(self, names: list[str], mover: WalletMover) -> None:
+    def __init__(self, names: list[str], mover: WalletMover, store: Store, clock: Clock) -> None:
         self._names = names
         self.mover = mover
+        self.store = store
+        self.clock = clock
 
     def names(self) -> list[str]:
         """Configured domains, the default first."""
@@ -41,6 +46,26 @@ class DomainService:
                 ProblemKind.INVALID_VALUE, "the source and target domains must differ", "target"
             )
         return self.mover.move(wallet_id, source, target)
+
+    def move_by_operator(
+        self, actor: Actor, wallet_id: int, source: str, target: str
+    ) -> WalletMove:
+        """One wallet moved by hand (migrations move many): audited, refused if not moved."""
+        actor.require(Privilege.ADMIN)
+        if self.domain_of(wallet_id) is None:
+            raise not_found("wallet", wallet_id)
+        with self.store.transaction() as uow:  # the change reason, before anything moves
+            check_change_reason(actor.change_reason, edr_auditing_enabled(uow))
+        move = self.move_wallet(wallet_id, source, target)
+        if move.outcome is not MoveOutcome.MOVED:
+            raise DomainError(
+                ProblemKind.CONFLICT,
+                f"wallet {wallet_id} was not moved: {move.outcome.value} {move.detail}",
+            )
+        with self.store.transaction() as uow:
+            record_change(uow, actor, self.clock.now(), "move", "wallet", wallet_id,
+                          {"source": source, "target": target})  # fmt: skip
+        return move
 
     def summary(self, domain: str) -> DomainSummary:
         self._known(domain, "domain")

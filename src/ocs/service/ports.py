@@ -41,6 +41,7 @@ from ocs.service.batch_ports import BatchRepository
 from ocs.service.bpl_ports import BplRepository
 from ocs.service.credit_card_ports import CreditCardRepository
 from ocs.service.feature_ports import FeatureRepository
+from ocs.service.migration_ports import MigrationRepository
 from ocs.service.notification_ports import NotificationRepository
 from ocs.service.offer_ports import OfferRepository
 from ocs.service.voucher_ports import VoucherRepository
@@ -350,6 +351,7 @@ class UnitOfWork(Protocol):
     credit_cards: CreditCardRepository
     notifications: NotificationRepository
     bpl: BplRepository
+    migrations: MigrationRepository
 
     def savepoint(self) -> AbstractContextManager[None]:
         """A nested scope whose writes roll back alone when it raises."""

@@ -29,6 +29,7 @@ from ocs.service.batch_ports import BatchRepository
 from ocs.service.bpl_ports import BplRepository
 from ocs.service.credit_card_ports import CreditCardRepository
 from ocs.service.feature_ports import FeatureRepository
+from ocs.service.migration_ports import MigrationRepository
 from ocs.service.notification_ports import NotificationRepository
 from ocs.service.offer_ports import OfferRepository
 from ocs.service.ports import (
@@ -51,6 +52,7 @@ from ocs.storage.bpl_repository import SqlBplRepository
 from ocs.storage.charging_repository import SqlChargingRepository
 from ocs.storage.credit_card_repository import SqlCreditCardRepository
 from ocs.storage.feature_repository import SqlFeatureRepository
+from ocs.storage.migration_repository import SqlMigrationRepository
 from ocs.storage.notification_repository import SqlNotificationRepository
 from ocs.storage.offer_repository import SqlOfferRepository
 from ocs.storage.subscriber_search import search_subscriber_wallets
@@ -462,6 +464,7 @@ class SqlUnitOfWork:
         self.notifications: NotificationRepository = SqlNotificationRepository(conn)
         self.bpl: BplRepository = SqlBplRepository(conn)
         self.charging: ChargingRepository = SqlChargingRepository(conn)
+        self.migrations: MigrationRepository = SqlMigrationRepository(conn)
         self._conn = conn
 
     @contextmanager

@@ -22,7 +22,9 @@ from .routes_casm import router as casm_router
 from .routes_charging import router as charging_router
 from .routes_config import config_router
 from .routes_credit_cards import router as credit_cards_router
+from .routes_domains import router as domains_router
 from .routes_features import router as features_router
+from .routes_migrations import router as migrations_router
 from .routes_notifications import router as notifications_router
 from .routes_offers import router as offers_router
 from .routes_vouchers import router as vouchers_router
@@ -51,6 +53,8 @@ def create_app(
     app.include_router(config_router(), prefix=API_PREFIX)
     app.include_router(casm_router, prefix=API_PREFIX)
     app.include_router(batches_router, prefix=API_PREFIX)
+    app.include_router(domains_router, prefix=API_PREFIX)
+    app.include_router(migrations_router, prefix=API_PREFIX)
     app.include_router(bpl_router, prefix=API_PREFIX)
     app.include_router(features_router, prefix=API_PREFIX)
     app.include_router(credit_cards_router, prefix=API_PREFIX)
