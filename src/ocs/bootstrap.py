@@ -80,7 +80,11 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     engine = make_engine(settings.database_url)
     migrate(engine)
     clock = clock or SystemClock()
-    registry = DomainRegistry(engine, settings.charging_domain_urls, clock.now())
+    try:
+        registry = DomainRegistry(engine, settings.charging_domain_urls, clock.now())
+    except Exception:
+        engine.dispose()
+        raise
     store: Store = SqlStore(engine)
     if registry.others:
         registry.sync_configuration()

@@ -48,6 +48,7 @@ class DomainRegistry:
     def __init__(self, main: Engine, urls: Sequence[tuple[str, str]], now: datetime) -> None:
         self.main = Domain(DEFAULT_DOMAIN, 0, main)
         numbers = _assign_numbers(main, [name for name, _ in urls], now)
+        _refuse_missing_domains(main, {DEFAULT_DOMAIN, *(name for name, _ in urls)})
         self.others = [
             Domain(name, numbers[name], _open_domain(name, url, numbers[name], main))
             for name, url in urls
@@ -119,6 +120,20 @@ def _assign_numbers(main: Engine, names: list[str], now: datetime) -> dict[str, 
                 conn.execute(insert(d.charging_domains).values(name=name, number=known[name],
                                                                created_at=now))  # fmt: skip
     return known
+
+
+def _refuse_missing_domains(main: Engine, configured: set[str]) -> None:
+    """Wallets live in a domain that is no longer configured: refuse to start, not lose them."""
+    c = d.wallet_domains.c
+    with main.connect() as conn:
+        held = set(conn.scalars(select(c.domain).distinct()))
+    missing = sorted(held - configured)
+    if missing:
+        raise ValueError(
+            f"wallets are held in charging domains {', '.join(missing)}, which "
+            "OCS_CHARGING_DOMAINS no longer names; configure them again (or move their "
+            "wallets first)"
+        )
 
 
 def _open_domain(name: str, url: str, number: int, main: Engine) -> Engine:

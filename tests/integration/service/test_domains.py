@@ -11,7 +11,8 @@ from dataclasses import replace
 import pytest
 import sqlalchemy as sa
 
-from ocs.bootstrap import Services
+from ocs.bootstrap import Services, build_services
+from ocs.config import Settings
 from ocs.core.charging import (
     ChargingRequest,
     IdentityType,
@@ -315,3 +316,11 @@ def test_a_batch_for_another_domain_places_its_wallets_there(
 class _Lines:
     def write(self, lines: object) -> None:
         pass
+
+
+def test_a_server_without_a_domain_that_holds_wallets_refuses_to_start(
+    domain_services: Services, wallet_id: int, database_url: str, clock: FakeClock
+) -> None:
+    domain_services.domains.move_wallet(wallet_id, "default", "west")
+    with pytest.raises(ValueError, match="held in charging domains west"):
+        build_services(Settings(database_url=database_url), clock)
