@@ -21,14 +21,21 @@ from ocs.core.errors import DomainError, ProblemKind
 
 from . import (
     views_auth,
+    views_batches,
+    views_bpl,
     views_config,
+    views_credit_cards,
     views_cugs,
     views_customers,
     views_dashboard,
     views_edrs,
     views_merge,
+    views_notifications,
+    views_offers,
     views_operators,
+    views_profile_groups,
     views_profiles,
+    views_provider_lists,
     views_reservations,
     views_states,
     views_subscriber_features,
@@ -102,9 +109,16 @@ def create_console(services: Services, problem_log: ProblemLog) -> FastAPI:
         views_profiles,
         views_merge,
         views_cugs,
+        views_bpl,
+        views_provider_lists,
+        views_profile_groups,
+        views_credit_cards,
         views_operators,
         views_transfers,
         views_vouchers,
+        views_batches,
+        views_offers,
+        views_notifications,
     ):
         console.include_router(module.router)
     return console

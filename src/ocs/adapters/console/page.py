@@ -50,6 +50,7 @@ NOTICES = {
     "password": "Password reset.",
     "deactivated": "Operator deactivated.",
     "activated": "Operator reactivated.",
+    "retry": "Delivery queued again: the worker sends it on its next pass.",
 }
 
 
