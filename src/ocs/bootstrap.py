@@ -130,9 +130,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         notification_delivery=build_notification_delivery(store, clock, settings),
         domains=domains,
         migrations=MigrationService(store, clock, domains),
-        migration_runner=MigrationRunner(
-            store, clock, domains, StoreWalletStates(store)
-        ),
+        migration_runner=MigrationRunner(store, clock, domains, StoreWalletStates(store)),
         credit_cards=CreditCardService(
             store, clock, WalletService(store, clock), settings.card_token_key
         ),
