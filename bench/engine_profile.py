@@ -96,6 +96,7 @@ def main() -> None:
     )
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        profiler.dump_stats("/tmp/engine.prof")
 
 
 if __name__ == "__main__":

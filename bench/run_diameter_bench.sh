@@ -56,7 +56,16 @@ trap cleanup EXIT
 db_pid=0
 case "$backend" in
   sqlite)
-    url="sqlite:///$BENCH_DIR/sqlite-$SUBSCRIBERS.db"
+    # Provisioned once into a template; every run starts from a fresh copy of it, so EDRs and
+    # reservations of earlier runs do not grow the database between measurements.
+    template="$BENCH_DIR/sqlite-$SUBSCRIBERS.template.db"
+    if [ ! -f "$template" ]; then
+      "$PY" bench/provision.py --database-url "sqlite:///$template" --subscribers "$SUBSCRIBERS"
+      "$PY" -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA wal_checkpoint(TRUNCATE)')" "$template"
+    fi
+    rm -f "$BENCH_DIR/sqlite-run.db" "$BENCH_DIR/sqlite-run.db-wal" "$BENCH_DIR/sqlite-run.db-shm"
+    cp "$template" "$BENCH_DIR/sqlite-run.db"
+    url="sqlite:///$BENCH_DIR/sqlite-run.db"
     ;;
   postgres)
     pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)

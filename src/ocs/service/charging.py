@@ -84,6 +84,7 @@ NATIVE_UNITS: Mapping[RatedUnit, UnitOfMeasure] = {
     RatedUnit.EVENTS: UnitOfMeasure.EVENTS,
 }
 SWEEP_ROWS_MAX = 500
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -706,8 +707,11 @@ class ChargingEngine:
             detail,
             **self._edr_fields(ctx, service, mapping, units, partial),
         )
-        ledger.uow.charging.set_wallet_last_used(w.wallet.id, ledger.now)
-        w.wallet = replace(w.wallet, last_used_at=ledger.now)
+        last_used = w.wallet.last_used_at
+        # To the minute: one write per wallet per minute, not one per charge.
+        if last_used is None or ledger.now - last_used >= LAST_USED_RESOLUTION:
+            ledger.uow.charging.set_wallet_last_used(w.wallet.id, ledger.now)
+            w.wallet = replace(w.wallet, last_used_at=ledger.now)
 
     def _track_grants(self, ctx: _Context, bucket_ids: set[int]) -> None:
         """First usage, thresholds and exhaustion of the grants whose buckets were charged;
@@ -979,6 +983,8 @@ class _FastWallets:
         self.insert_bucket = hot.insert_bucket
         self.update_bucket = hot.update_bucket
         self.delete_bucket = hot.delete_bucket
+        self.update_wallet = hot.update_wallet
+        self.append_history = hot.append_history
         self._links = links
 
     def links_of_wallet(self, wallet_id: int) -> list[WalletLink]:
@@ -997,6 +1003,15 @@ class _FastEdrs:
         return getattr(self._edrs, name)
 
 
+class _FastWalletSettings:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._settings = uow.wallet_settings
+        self.activation_credits = uow.charging.activation_credits
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._settings, name)
+
+
 class _FastUnitOfWork:
     """The unit of work as the wallet ledger sees it during charging: the same transaction,
     with the few reads and writes of every request served by the hot-path repository
@@ -1007,6 +1022,7 @@ class _FastUnitOfWork:
         self.config = _FastConfig(uow.config, catalog)
         self.wallets = _FastWallets(uow, links)
         self.edrs = _FastEdrs(uow)
+        self.wallet_settings = _FastWalletSettings(uow)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._uow, name)

@@ -22,10 +22,12 @@ from ocs.core.grant_usage import GrantUsage
 from ocs.core.offers import format_pct, parse_pct
 from ocs.core.reservations import ChargingSession, Reservation, ReservationState, SessionState
 from ocs.core.wallets import (
+    ActivationCredit,
     Bucket,
     LimitType,
     Wallet,
     WalletBalance,
+    WalletHistoryEntry,
     WalletLink,
     WalletState,
     WalletType,
@@ -443,6 +445,38 @@ class SqlChargingRepository:
             (wallet_id,),
         )
         return [WalletLink(r[0], WalletType(r[1]), r[2]) for r in rows]
+
+    def update_wallet(self, wallet: Wallet) -> None:
+        """The same columns as the wallet repository writes (activation, waking, states)."""
+        t = self._time
+        self._run(
+            "UPDATE wallets SET service_provider = ?, product_type = ?, currency = ?, "
+            "display_currency = ?, customer_id = ?, limit_type = ?, minimum_credit = ?, "
+            "max_concurrent_accesses = ?, state = ?, expires_at = ?, created_at = ?, "
+            "activated_at = ?, last_used_at = ?, state_changed_at = ? WHERE id = ?",
+            (wallet.service_provider, wallet.product_type, wallet.currency,
+             wallet.display_currency, wallet.customer_id, wallet.limit_type.value,
+             wallet.minimum_credit, wallet.max_concurrent_accesses, wallet.state.value,
+             t(wallet.expires_at), t(wallet.created_at), t(wallet.activated_at),
+             t(wallet.last_used_at), t(wallet.state_changed_at), wallet.id),
+        )  # fmt: skip
+
+    def append_history(self, entry: WalletHistoryEntry) -> None:
+        self._run(
+            "INSERT INTO wallet_history (wallet_id, at, event, operator, state_from, state_to, "
+            "detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (entry.wallet_id, self._time(entry.at), entry.event.value, entry.operator,
+             None if entry.state_from is None else entry.state_from.value,
+             None if entry.state_to is None else entry.state_to.value, entry.detail),
+        )  # fmt: skip
+
+    def activation_credits(self, product_type: str) -> list[ActivationCredit]:
+        rows = self._rows(
+            "SELECT product_type, balance_type, amount, validity_s FROM activation_credits "
+            "WHERE product_type = ? ORDER BY balance_type",
+            (product_type,),
+        )
+        return [ActivationCredit(r[0], r[1], int(r[2]), r[3]) for r in rows]
 
     def set_wallet_last_used(self, wallet_id: int, at: datetime) -> None:
         self._run("UPDATE wallets SET last_used_at = ? WHERE id = ?", (self._time(at), wallet_id))

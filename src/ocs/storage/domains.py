@@ -537,6 +537,17 @@ class RoutedChargingRepository:
     def set_wallet_last_used(self, wallet_id: int, at: datetime) -> None:
         self._at(wallet_id).set_wallet_last_used(wallet_id, at)
 
+    def update_wallet(self, wallet: Any) -> None:
+        self.main.update_wallet(wallet)
+        if self.c.home(wallet.id) != DEFAULT_DOMAIN:
+            self._at(wallet.id).update_wallet(wallet)
+
+    def append_history(self, entry: Any) -> None:
+        self._at(entry.wallet_id).append_history(entry)
+
+    def activation_credits(self, product_type: str) -> Any:
+        return self.main.activation_credits(product_type)
+
     def insert_edr(self, edr: Edr) -> int:
         return self._at(edr.wallet_id).insert_edr(edr)
 
