@@ -134,6 +134,7 @@ def render_wallets(
         wallet_type=wallet_type,
         view=view,
         rows=[] if view is None else _rows(page, view),
+        charging_domain=None if view is None else page.services.domains.domain_of(view.wallet.id),
         history=None if view is None else balance_history(page, view),
         balance_types=config_options(page, ConfigKind.BALANCE_TYPE),
         forms=forms,
