@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from ocs.core.domains import DEFAULT_DOMAIN, DomainSummary, MoveOutcome, WalletMove
 from ocs.storage import domain_tables as d
@@ -198,37 +198,72 @@ def _home(conn: Connection, wallet_id: int) -> str:
     return conn.scalar(select(c.domain).where(c.wallet_id == wallet_id)) or DEFAULT_DOMAIN
 
 
-def _all(conn: Connection, query: Any) -> list[dict[str, Any]]:
-    return [dict(r._mapping) for r in conn.execute(query)]
+# Statements built once: a move runs about forty of them, and building a statement costs
+# more than running it.
+_W: Any = bindparam("w")
+_EDR_IDS = select(t.edrs.c.id).where(t.edrs.c.wallet_id == _W)
+_RESERVATION_IDS = select(reservations.c.id).where(reservations.c.wallet_id == _W)
+_LOCK = select(t.wallets).where(t.wallets.c.id == _W)
+_LOCK_FOR_UPDATE = _LOCK.with_for_update()
+_READS = {
+    "balances": select(t.wallet_balances).where(t.wallet_balances.c.wallet_id == _W),
+    "buckets": select(t.buckets).where(t.buckets.c.wallet_id == _W).order_by(t.buckets.c.id),
+    "history": select(t.wallet_history).where(t.wallet_history.c.wallet_id == _W)
+    .order_by(t.wallet_history.c.id),
+    "reservations": select(reservations).where(reservations.c.wallet_id == _W)
+    .order_by(reservations.c.id),
+    "holds": select(reservation_holds).where(reservation_holds.c.reservation_id.in_(
+        _RESERVATION_IDS)),
+    "edrs": select(t.edrs).where(t.edrs.c.wallet_id == _W).order_by(t.edrs.c.id),
+    "edr_balances": select(t.edr_balances).where(t.edr_balances.c.edr_id.in_(_EDR_IDS)),
+    "edr_tags": select(t.edr_tags).where(t.edr_tags.c.edr_id.in_(_EDR_IDS)),
+}  # fmt: skip
+_DELETES = (
+    delete(t.edr_tags).where(t.edr_tags.c.edr_id.in_(_EDR_IDS)),
+    delete(t.edr_balances).where(t.edr_balances.c.edr_id.in_(_EDR_IDS)),
+    # Reversals first: they reference the EDRs they reverse.
+    delete(t.edrs).where(and_(t.edrs.c.wallet_id == _W, t.edrs.c.reverses_edr_id.is_not(None))),
+    delete(t.edrs).where(t.edrs.c.wallet_id == _W),
+    delete(reservation_holds).where(reservation_holds.c.reservation_id.in_(_RESERVATION_IDS)),
+    *(
+        delete(table).where(table.c.wallet_id == _W)
+        for table in (reservations, t.wallet_history, t.buckets, t.wallet_balances)
+    ),
+)
+_DELETE_WALLET = delete(t.wallets).where(t.wallets.c.id == _W)
+_UPDATE_WALLET = update(t.wallets).where(t.wallets.c.id == _W)
+_INSERT_RETURNING_ID = {
+    table.name: insert(table).returning(table.c.id) for table in (t.buckets, reservations, t.edrs)
+}
+_GRANT_BUCKETS = [
+    update(table)
+    .where(and_(table.c.wallet_id == _W, table.c.bucket_id == bindparam("old")))
+    .values(bucket_id=bindparam("new"))
+    for table in (o.balance_grants, o.grant_rollovers)
+]
+_DELETE_DIRECTORY = delete(d.wallet_domains).where(d.wallet_domains.c.wallet_id == _W)
 
 
 def _read(conn: Connection, wallet_id: int) -> _WalletRows | None:
-    lock = select(t.wallets).where(t.wallets.c.id == wallet_id)
-    if conn.dialect.name == "postgresql":
-        lock = lock.with_for_update()
-    wallet = conn.execute(lock).first()
+    lock = _LOCK_FOR_UPDATE if conn.dialect.name == "postgresql" else _LOCK
+    wallet = conn.execute(lock, {"w": wallet_id}).first()
     if wallet is None:
         return None
-    edr_ids = select(t.edrs.c.id).where(t.edrs.c.wallet_id == wallet_id)
-    reservation_ids = select(reservations.c.id).where(reservations.c.wallet_id == wallet_id)
+    found = {
+        name: [dict(r._mapping) for r in conn.execute(query, {"w": wallet_id})]
+        for name, query in _READS.items()
+    }
     return _WalletRows(
         wallet=dict(wallet._mapping),
-        balances=_all(conn, select(t.wallet_balances).where(
-            t.wallet_balances.c.wallet_id == wallet_id)),
-        buckets=_all(conn, select(t.buckets).where(t.buckets.c.wallet_id == wallet_id)
-                     .order_by(t.buckets.c.id)),
-        history=_all(conn, select(t.wallet_history).where(
-            t.wallet_history.c.wallet_id == wallet_id).order_by(t.wallet_history.c.id)),
-        reservations=_all(conn, select(reservations).where(
-            reservations.c.wallet_id == wallet_id).order_by(reservations.c.id)),
-        holds=_all(conn, select(reservation_holds).where(
-            reservation_holds.c.reservation_id.in_(reservation_ids))),
-        edrs=_all(conn, select(t.edrs).where(t.edrs.c.wallet_id == wallet_id)
-                  .order_by(t.edrs.c.id)),
-        edr_balances=_all(conn, select(t.edr_balances).where(
-            t.edr_balances.c.edr_id.in_(edr_ids))),
-        edr_tags=_all(conn, select(t.edr_tags).where(t.edr_tags.c.edr_id.in_(edr_ids))),
-    )  # fmt: skip
+        balances=found["balances"],
+        buckets=found["buckets"],
+        history=found["history"],
+        reservations=found["reservations"],
+        holds=found["holds"],
+        edrs=found["edrs"],
+        edr_balances=found["edr_balances"],
+        edr_tags=found["edr_tags"],
+    )
 
 
 def _write(conn: Connection, rows: _WalletRows, wallet_row_exists: bool) -> None:
@@ -236,65 +271,62 @@ def _write(conn: Connection, rows: _WalletRows, wallet_row_exists: bool) -> None
     wallet_id = rows.wallet["id"]
     if wallet_row_exists:
         values = {k: v for k, v in rows.wallet.items() if k not in ("id", "revision")}
-        conn.execute(update(t.wallets).where(t.wallets.c.id == wallet_id).values(**values))
+        conn.execute(_UPDATE_WALLET.values(**values), {"w": wallet_id})
     else:
-        conn.execute(insert(t.wallets).values(**{k: v for k, v in rows.wallet.items()
-                                                 if k != "revision"}))  # fmt: skip
-    for balance in rows.balances:
-        conn.execute(insert(t.wallet_balances).values(**balance))
+        conn.execute(insert(t.wallets), {k: v for k, v in rows.wallet.items() if k != "revision"})
+    _insert_all(conn, t.wallet_balances, rows.balances)
     for bucket in rows.buckets:
         rows.bucket_ids[bucket["id"]] = _insert_new_id(conn, t.buckets, bucket)
-    for entry in rows.history:
-        _insert_new_id(conn, t.wallet_history, entry)
+    _insert_all(conn, t.wallet_history, [_without_id(entry) for entry in rows.history])
     reservation_ids = {r["id"]: _insert_new_id(conn, reservations, r) for r in rows.reservations}
-    for hold in rows.holds:
-        conn.execute(insert(reservation_holds).values(
-            **{**hold, "reservation_id": reservation_ids[hold["reservation_id"]]}))  # fmt: skip
+    _insert_all(conn, reservation_holds, [
+        {**hold, "reservation_id": reservation_ids[hold["reservation_id"]]}
+        for hold in rows.holds])  # fmt: skip
     edr_ids: dict[int, int] = {}
     for edr in rows.edrs:
         reverses = edr["reverses_edr_id"]
         edr_ids[edr["id"]] = _insert_new_id(
             conn, t.edrs, {**edr, "reverses_edr_id": edr_ids.get(reverses, reverses)}
         )
-    for line in rows.edr_balances:
-        conn.execute(insert(t.edr_balances).values(**{**line, "edr_id": edr_ids[line["edr_id"]]}))
-    for tag in rows.edr_tags:
-        conn.execute(insert(t.edr_tags).values(**{**tag, "edr_id": edr_ids[tag["edr_id"]]}))
+    _insert_all(
+        conn,
+        t.edr_balances,
+        [{**line, "edr_id": edr_ids[line["edr_id"]]} for line in rows.edr_balances],
+    )
+    _insert_all(conn, t.edr_tags,
+                [{**tag, "edr_id": edr_ids[tag["edr_id"]]} for tag in rows.edr_tags])  # fmt: skip
+
+
+def _without_id(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "id"}
+
+
+def _insert_all(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(table), rows)
 
 
 def _insert_new_id(conn: Connection, table: Any, row: dict[str, Any]) -> int:
-    values = {k: v for k, v in row.items() if k != "id"}
-    return int(conn.execute(insert(table).values(**values).returning(table.c.id)).scalar_one())
+    return int(conn.execute(_INSERT_RETURNING_ID[table.name], _without_id(row)).scalar_one())
 
 
 def _remove(conn: Connection, wallet_id: int, keep_wallet_row: bool) -> None:
     """Delete the wallet's rows from one database (the directory row in main stays)."""
-    edr_ids = select(t.edrs.c.id).where(t.edrs.c.wallet_id == wallet_id)
-    reservation_ids = select(reservations.c.id).where(reservations.c.wallet_id == wallet_id)
-    conn.execute(delete(t.edr_tags).where(t.edr_tags.c.edr_id.in_(edr_ids)))
-    conn.execute(delete(t.edr_balances).where(t.edr_balances.c.edr_id.in_(edr_ids)))
-    # Reversals first: they reference the EDRs they reverse.
-    conn.execute(delete(t.edrs).where(and_(t.edrs.c.wallet_id == wallet_id,
-                                           t.edrs.c.reverses_edr_id.is_not(None))))  # fmt: skip
-    conn.execute(delete(t.edrs).where(t.edrs.c.wallet_id == wallet_id))
-    holds = reservation_holds.c.reservation_id.in_(reservation_ids)
-    conn.execute(delete(reservation_holds).where(holds))
-    for table in (reservations, t.wallet_history, t.buckets, t.wallet_balances):
-        conn.execute(delete(table).where(table.c.wallet_id == wallet_id))
+    for statement in _DELETES:
+        conn.execute(statement, {"w": wallet_id})
     if not keep_wallet_row:
-        conn.execute(delete(t.wallets).where(t.wallets.c.id == wallet_id))
+        conn.execute(_DELETE_WALLET, {"w": wallet_id})
 
 
 def _point(main: Connection, wallet_id: int, target: str, bucket_ids: dict[int, int]) -> None:
     """The directory names the target; grants follow their buckets' new ids."""
-    c = d.wallet_domains.c
-    main.execute(delete(d.wallet_domains).where(c.wallet_id == wallet_id))
+    main.execute(_DELETE_DIRECTORY, {"w": wallet_id})
     if target != DEFAULT_DOMAIN:
-        main.execute(insert(d.wallet_domains).values(wallet_id=wallet_id, domain=target))
-    for table in (o.balance_grants, o.grant_rollovers):
-        for old, new in bucket_ids.items():
-            main.execute(update(table).where(and_(table.c.wallet_id == wallet_id,
-                         table.c.bucket_id == old)).values(bucket_id=new))  # fmt: skip
+        main.execute(insert(d.wallet_domains), {"wallet_id": wallet_id, "domain": target})
+    if bucket_ids:
+        moved = [{"w": wallet_id, "old": old, "new": new} for old, new in bucket_ids.items()]
+        for statement in _GRANT_BUCKETS:
+            main.execute(statement, moved)
 
 
 def _end_journal(conn: Connection, wallet_id: int) -> None:
