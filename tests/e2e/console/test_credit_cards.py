@@ -186,3 +186,48 @@ def test_read_only_operator_sees_cards_without_buttons(tab: Page, server: Server
     expect(tab.get_by_test_id("subscriber-cards")).to_contain_text("400005******5556")
     expect(tab.get_by_test_id("card-new")).to_have_count(0)
     expect(tab.get_by_test_id("subscriber-cards").get_by_role("button")).to_have_count(0)
+    tab.goto(server.console("/credit-card-rules"))
+    expect(tab.get_by_test_id("rules")).to_contain_text(RULE)
+    expect(tab.get_by_test_id("rule-new")).to_have_count(0)
+    expect(tab.get_by_test_id("rules").get_by_role("button")).to_have_count(0)
+
+
+@pytest.mark.usefixtures("auditing", "masking_rule")
+def test_masking_rules_are_made_refused_and_deleted(admin_tab: Page, server: Server) -> None:
+    page = admin_tab
+    page.goto(server.console("/credit-cards"))
+    page.get_by_test_id("masking-rules").click()
+    expect(page.get_by_test_id("rules")).to_contain_text(RULE)
+    scripts_ready(page)
+    form = page.get_by_test_id("rule-new")
+    form.get_by_label("Code").fill("C2LONG")
+    form.get_by_label("Name").fill("Last four only")
+    form.get_by_label("Digits shown at the start").fill("0")
+    form.get_by_label("Digits shown at the end").fill("4")
+    form.get_by_label("Padding character").fill("#")
+    form.get_by_role("button", name="Create").click()
+    submit_with_reason(page, REASON)
+    expect(page.locator(".notice")).to_have_text("Created.")
+    row = page.get_by_test_id("rules").locator("tr[data-code='C2LONG']")
+    expect(row).to_contain_text("############1111")
+    with server_services(server) as services:
+        assert services.credit_cards.get_rule(SYSTEM_ACTOR, "C2LONG").padding == "#"
+    screenshot(page, "37-masking-rules")
+
+    scripts_ready(page)
+    again = page.get_by_test_id("rule-new")
+    again.get_by_label("Code").fill("C2LONG")
+    again.get_by_label("Name").fill("Twice")
+    again.get_by_role("button", name="Create").click()
+    submit_with_reason(page, REASON)
+    assert field_error(page, "code") == "masking rule 'C2LONG' already exists"
+    with server_services(server) as services:
+        assert services.credit_cards.get_rule(SYSTEM_ACTOR, "C2LONG").name == "Last four only"
+
+    scripts_ready(page)
+    row = page.get_by_test_id("rules").locator("tr[data-code='C2LONG']")
+    row.get_by_role("button", name="Delete").click()
+    submit_with_reason(page, REASON)
+    expect(page.locator(".notice")).to_have_text("Deleted.")
+    expect(page.get_by_test_id("rules").locator("tr[data-code='C2LONG']")).to_have_count(0)
+    assert latest_audit(server, "card-masking-rule")["change_reason"] == REASON
