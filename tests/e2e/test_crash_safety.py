@@ -167,6 +167,9 @@ class Load:
     exchanges: list[Exchange] = field(default_factory=list)
     answered: int = 0
     enough: asyncio.Event = field(default_factory=asyncio.Event)
+    # The killed server's own processes (the charging engine): they may still commit the
+    # batch in hand, so the databases are read only once they are gone.
+    children: list[int] = field(default_factory=list)
 
     def by_session(self) -> dict[str, list[Exchange]]:
         sessions: dict[str, list[Exchange]] = defaultdict(list)
@@ -207,6 +210,29 @@ async def _worker(
         n += 1
 
 
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def _wait_until_gone(pids: list[int], timeout_s: float) -> None:
+    """An orphan may be left a zombie (nobody reaps it here): that counts as gone."""
+    deadline = time.monotonic() + timeout_s
+    for pid in pids:
+        stat = Path(f"/proc/{pid}/stat")
+        while True:
+            try:
+                state = stat.read_text().rsplit(")", 1)[1].split()[0]
+            except (FileNotFoundError, ProcessLookupError):
+                break
+            if state == "Z":
+                break
+            assert time.monotonic() < deadline, f"process {pid} outlived the killed server"
+            time.sleep(0.05)
+
+
 async def _load_and_kill(serve: Serve, msisdns: list[str], peers: list[GyPeer]) -> Load:
     load = Load(KILL_AFTER_ANSWERS)
     port = serve.diameter_port
@@ -220,6 +246,7 @@ async def _load_and_kill(serve: Serve, msisdns: list[str], peers: list[GyPeer]) 
     ]  # fmt: skip
     try:
         await asyncio.wait_for(load.enough.wait(), LOAD_DEADLINE_S)
+        load.children = _children(serve.process.pid)
         serve.process.send_signal(signal.SIGKILL)
         # Answers already in the socket buffers are still read; then every request waits.
         await asyncio.wait(tasks, timeout=1.0)
@@ -340,6 +367,8 @@ def test_kill_9_under_load_loses_no_acknowledged_charge_and_leaves_nothing_held(
     first = plant.start("first")
     load = asyncio.run(_load_and_kill(first, msisdns, peers))
     assert first.process.wait(timeout=10) == -signal.SIGKILL
+    assert load.children, "the server had no engine process"
+    _wait_until_gone(load.children, timeout_s=30)
     answers = [x.answer for x in load.exchanges if x.answer is not None]
     assert len(answers) >= KILL_AFTER_ANSWERS
     assert all(a.result_code == ResultCode.SUCCESS for a in answers), first.log.read_text()
