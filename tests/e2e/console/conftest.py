@@ -8,7 +8,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -45,9 +46,9 @@ def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> Non
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="package")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("console-server")
+@contextmanager
+def demo_server(data_dir: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """`ocs serve --demo` on free ports with its SQLite database in data_dir, until the end."""
     port = free_port()
     env = {
         **os.environ,
@@ -56,6 +57,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "OCS_HTTP_PORT": str(port),
         "OCS_DIAMETER_PORT": str(free_port()),
         "OCS_LOG_LEVEL": "warning",
+        **(extra_env or {}),
     }
     log = data_dir / "serve.log"
     with log.open("w") as out:
@@ -72,6 +74,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="package")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with demo_server(tmp_path_factory.mktemp("console-server")) as started:
+        yield started
 
 
 # Package scope: while Playwright's sync API is open it keeps an event loop running in this

@@ -8,16 +8,12 @@ read-only operator sees no buttons."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -26,6 +22,7 @@ from ocs.core.wallets import WalletState
 from ocs.service.actor import SYSTEM_ACTOR
 from ocs.service.casm import AccountInput, CustomerInput, ResourceInput, SubscriberInput
 from ocs.service.wallet_ledger import WalletInput
+from tests.e2e.console.conftest import demo_server
 from tests.e2e.console.feature_support import (
     DEMO_PROVIDER,
     SETUP,
@@ -43,11 +40,9 @@ from tests.e2e.console.support import (
     scripts_ready,
     submit_with_reason,
 )
-from tests.support.postgres import free_port
 
 pytestmark = pytest.mark.e2e
 
-SERVER_START_S = 60
 RUN_MS = 60_000
 VIEWER = ("mviewer", "viewer-password-1")
 
@@ -56,40 +51,10 @@ VIEWER = ("mviewer", "viewer-password-1")
 def domain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`ocs serve --demo` as the package's server, plus a second charging domain "east"."""
     data_dir = tmp_path_factory.mktemp("console-domains")
-    port = free_port()
-    env = {
-        **os.environ,
-        "OCS_DATA_DIR": str(data_dir),
-        "OCS_DATABASE_URL": f"sqlite:///{data_dir / 'ocs.db'}",
-        "OCS_CHARGING_DOMAINS": f"east=sqlite:///{data_dir / 'east.db'}",
-        "OCS_HTTP_PORT": str(port),
-        "OCS_DIAMETER_PORT": str(free_port()),
-        "OCS_LOG_LEVEL": "warning",
-    }
-    log = data_dir / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ocs", "serve", "--demo"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            try:
-                if httpx.get(f"{url}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"ocs serve did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield Server(url, env)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    with demo_server(
+        data_dir, {"OCS_CHARGING_DOMAINS": f"east=sqlite:///{data_dir / 'east.db'}"}
+    ) as started:
+        yield started
 
 
 @pytest.fixture
