@@ -201,6 +201,12 @@ def _range_markers(base: int) -> dict[str, dict[str, object]]:
     }  # fmt: skip
 
 
+def home_of(main: Connection, wallet_id: int) -> str:
+    """The domain the directory names for a wallet: the default one when it names none."""
+    c = d.wallet_domains.c
+    return main.scalar(select(c.domain).where(c.wallet_id == wallet_id)) or DEFAULT_DOMAIN
+
+
 class DomainConnections:
     """The connections of one unit of work: main at once, the others when first needed."""
 
@@ -238,9 +244,7 @@ class DomainConnections:
         """The domain holding a wallet (the default one for a wallet that does not exist)."""
         home = self._homes.get(wallet_id)
         if home is None:
-            c = d.wallet_domains.c
-            found = self.main.scalar(select(c.domain).where(c.wallet_id == wallet_id))
-            home = self._homes[wallet_id] = found or DEFAULT_DOMAIN
+            home = self._homes[wallet_id] = home_of(self.main, wallet_id)
         return home
 
     def forget(self, wallet_id: int) -> None:

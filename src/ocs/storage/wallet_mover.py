@@ -21,7 +21,7 @@ from ocs.storage import domain_tables as d
 from ocs.storage import offer_tables as o
 from ocs.storage import tables as t
 from ocs.storage.charging_tables import reservation_holds, reservations
-from ocs.storage.domains import Domain, DomainRegistry
+from ocs.storage.domains import Domain, DomainRegistry, home_of
 
 COPYING = "COPYING"
 COPIED = "COPIED"
@@ -56,7 +56,7 @@ class SqlWalletMover:
         with self.registry.main.engine.connect() as conn:
             if conn.scalar(select(t.wallets.c.id).where(t.wallets.c.id == wallet_id)) is None:
                 return None
-            return _home(conn, wallet_id)
+            return home_of(conn, wallet_id)
 
     def summary(self, name: str) -> DomainSummary:
         """Wallets per state and subscribers (linked to those wallets) per product type."""
@@ -97,7 +97,7 @@ class SqlWalletMover:
         main = self.registry.main.engine
         with main.begin() as conn:
             exists = conn.scalar(select(t.wallets.c.id).where(t.wallets.c.id == wallet_id))
-            if exists is None or _home(conn, wallet_id) != source:
+            if exists is None or home_of(conn, wallet_id) != source:
                 return WalletMove(wallet_id, source, target, MoveOutcome.NOT_IN_SOURCE,
                                   "Doesn't exist in source domain")  # fmt: skip
             conn.execute(insert(d.wallet_moves).values(
@@ -191,11 +191,6 @@ class _Connections:
             transaction = self._transactions[name]
             if transaction.is_active:
                 transaction.commit()
-
-
-def _home(conn: Connection, wallet_id: int) -> str:
-    c = d.wallet_domains.c
-    return conn.scalar(select(c.domain).where(c.wallet_id == wallet_id)) or DEFAULT_DOMAIN
 
 
 # Statements built once: a move runs about forty of them, and building a statement costs
