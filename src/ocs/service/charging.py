@@ -459,11 +459,14 @@ class ChargingEngine:
             session = found
             cached = self._wallet(uow, session.wallet_id)
             entry = self._session_entry(uow, cached, session)
-        request = replace(
-            request,
-            calling_party=request.calling_party or session.calling_party,
-            called_party=request.called_party or session.called_party,
-        )
+        if (not request.calling_party and session.calling_party) or (
+            not request.called_party and session.called_party
+        ):
+            request = replace(
+                request,
+                calling_party=request.calling_party or session.calling_party,
+                called_party=request.called_party or session.called_party,
+            )
         ctx = self._context(uow, catalog, request, cached, session.subscriber_id, now)
         ctx.session = entry
         open_reservations = entry.reservations
@@ -982,6 +985,7 @@ class _FastWallets:
         hot = uow.charging
         self.insert_bucket = hot.insert_bucket
         self.update_bucket = hot.update_bucket
+        self.set_bucket_value = hot.set_bucket_value
         self.delete_bucket = hot.delete_bucket
         self.update_wallet = hot.update_wallet
         self.append_history = hot.append_history

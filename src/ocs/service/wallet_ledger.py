@@ -236,7 +236,10 @@ class Ledger:
             else:
                 current = next(b for b in w.buckets if b.id == c.bucket.id)
                 updated = replace(current, value=current.value + c.delta, expires_at=c.expires_at)
-                self.uow.wallets.update_bucket(updated)
+                if updated.expires_at == current.expires_at:
+                    self.uow.wallets.set_bucket_value(updated.id, updated.value)
+                else:
+                    self.uow.wallets.update_bucket(updated)
                 w.buckets = [updated if b.id == c.bucket.id else b for b in w.buckets]
             ids.append(c.bucket.id)
         return ids

@@ -362,6 +362,11 @@ class RoutedWalletRepository:
     def update_bucket(self, bucket: Any) -> None:
         self.c.repo(self.c.of_row(bucket.id), SqlWalletRepository).update_bucket(bucket)
 
+    def set_bucket_value(self, bucket_id: int, value: int) -> None:
+        self.c.repo(self.c.of_row(bucket_id), SqlWalletRepository).set_bucket_value(
+            bucket_id, value
+        )
+
     def delete_bucket(self, bucket_id: int) -> None:
         self.c.repo(self.c.of_row(bucket_id), SqlWalletRepository).delete_bucket(bucket_id)
 
@@ -531,6 +536,9 @@ class RoutedChargingRepository:
 
     def update_bucket(self, bucket: Any) -> None:
         self._of(bucket.id).update_bucket(bucket)
+
+    def set_bucket_value(self, bucket_id: int, value: int) -> None:
+        self._of(bucket_id).set_bucket_value(bucket_id, value)
 
     def delete_bucket(self, bucket_id: int) -> None:
         self._of(bucket_id).delete_bucket(bucket_id)

@@ -211,6 +211,9 @@ class SqlWalletRepository:
         }
         self.conn.execute(update(t.buckets).where(t.buckets.c.id == bucket.id).values(**values))
 
+    def set_bucket_value(self, bucket_id: int, value: int) -> None:
+        self.conn.execute(update(t.buckets).where(t.buckets.c.id == bucket_id).values(value=value))
+
     def delete_bucket(self, bucket_id: int) -> None:
         self.conn.execute(delete(t.buckets).where(t.buckets.c.id == bucket_id))
 

@@ -82,3 +82,19 @@ def test_a_rolled_back_revision_is_never_handed_out_again(services: Services, ad
     with services.engine.begin() as conn:
         conn.execute(sa.text(f"UPDATE buckets SET value = 2 WHERE wallet_id = {wallet_id}"))
     assert _revision(services, wallet_id) not in (before, rolled_back)
+
+
+def test_a_row_moved_to_another_wallet_changes_both_revisions(
+    services: Services, admin: Actor
+) -> None:
+    source = _wallet(services, admin)
+    target = wallet_of(services, admin, new_subscriber(services, admin))
+    before = {w: _revision(services, w) for w in (source, target)}
+    with services.engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE buckets SET wallet_id = :t WHERE wallet_id = :s"),
+            {"t": target, "s": source},
+        )
+    assert _revision(services, source) != before[source]
+    assert _revision(services, target) != before[target]
+
