@@ -23,7 +23,8 @@ import multiprocessing
 import queue
 import threading
 import time
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
@@ -43,50 +44,66 @@ Reply = tuple[int, ChargingDecision | tuple[str, str, str | None]]
 
 
 class ChargingWorker:
-    """The server side: hands requests to the engine process and awaits their decisions."""
+    """The server side: hands requests to the engine processes and awaits their decisions.
+
+    With several engines (OCS_CHARGING_ENGINES, PostgreSQL only) a session's requests always
+    go to the same engine, chosen from its Session-Id, so they stay in order; engines that
+    meet on a shared wallet are kept apart by the database's row lock on the wallet and by
+    the wallet revision that every engine checks before trusting its copy."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._context = multiprocessing.get_context("spawn")
         self._ids = itertools.count()
-        self._pending: dict[int, asyncio.Future[ChargingDecision]] = {}
-        self._outbox: queue.SimpleQueue[tuple[int, ChargingRequest] | None] = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
-        self._child: _Child | None = None
+        self._links = [_EngineLink(index) for index in range(settings.charging_engines)]
 
     def start(self) -> None:
-        self._child = self._spawn()
+        for link in self._links:
+            link.child = self._spawn(link)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stopping = True
-        child = self._child
-        if child is None:
-            return
-        self._outbox.put(None)
-        child.process.join(timeout_s)
-        if child.process.is_alive():
-            child.process.kill()
-        child.conn.close()
+        for link in self._links:
+            if link.child is not None:
+                link.outbox.put(None)
+        deadline = time.monotonic() + timeout_s
+        for link in self._links:
+            child = link.child
+            if child is None:
+                continue
+            child.process.join(max(0.0, deadline - time.monotonic()))
+            if child.process.is_alive():
+                child.process.kill()
+            child.conn.close()
+
+    def engine_pids(self) -> list[int | None]:
+        """Each engine's process id, in engine order (None before it started)."""
+        return [None if link.child is None else link.child.process.pid for link in self._links]
 
     async def decide(self, request: ChargingRequest) -> ChargingDecision:
-        if len(self._pending) >= self._settings.charging_queue_requests_max:
+        if sum(len(link.pending) for link in self._links) >= (
+            self._settings.charging_queue_requests_max
+        ):
             raise OverloadedError(self._settings.charging_queue_requests_max)
         self._loop = asyncio.get_running_loop()
         future: asyncio.Future[ChargingDecision] = self._loop.create_future()
         request_id = next(self._ids)
-        self._pending[request_id] = future
-        self._outbox.put((request_id, request))
+        link = self._links[engine_of(request.session_id, len(self._links))]
+        link.pending[request_id] = future
+        link.outbox.put((request_id, request))
         return await future
 
-    # -- the child's life ------------------------------------------------------------------
+    # -- the children's lives ----------------------------------------------------------------
 
-    def _spawn(self) -> _Child:
+    def _spawn(self, link: _EngineLink) -> _Child:
         ours, theirs = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=run_engine_process,
-            args=(self._settings, theirs),
-            name="ocs-charging",
+            # One engine sweeps expired reservations: several would only contend for them.
+            args=(self._settings, theirs, link.index == 0),
+            name=f"ocs-charging-{link.index}",
             daemon=True,
         )
         process.start()
@@ -94,17 +111,20 @@ class ChargingWorker:
         # No waiting for the child here: requests queue in the pipe until it is ready.
         child = _Child(process, ours)
         threading.Thread(
-            target=self._send, args=(child,), name="charging-send", daemon=True
-        ).start()
-        threading.Thread(target=self._receive, args=(child,), name="charging-receive",
-                         daemon=True).start()  # fmt: skip
+            target=self._send, args=(link, child), name=f"charging-send-{link.index}",
+            daemon=True,
+        ).start()  # fmt: skip
+        threading.Thread(
+            target=self._receive, args=(link, child), name=f"charging-receive-{link.index}",
+            daemon=True,
+        ).start()  # fmt: skip
         return child
 
-    def _send(self, child: _Child) -> None:
+    def _send(self, link: _EngineLink, child: _Child) -> None:
         """Forward queued requests, all that are waiting in one message."""
         while not child.closed:
             try:
-                first = self._outbox.get(timeout=SENDER_POLL_S)
+                first = link.outbox.get(timeout=SENDER_POLL_S)
             except queue.Empty:
                 continue
             if first is None:
@@ -115,7 +135,7 @@ class ChargingWorker:
             stop = False
             while len(batch) < BATCH_REQUESTS_MAX:
                 try:
-                    nxt = self._outbox.get_nowait()
+                    nxt = link.outbox.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is None:
@@ -125,14 +145,14 @@ class ChargingWorker:
             try:
                 child.conn.send(batch)
             except OSError:
-                self._fail([request_id for request_id, _ in batch])
+                self._fail(link, [request_id for request_id, _ in batch])
                 return
             if stop:
                 with contextlib.suppress(OSError, EOFError):
                     child.conn.send(None)
                 return
 
-    def _receive(self, child: _Child) -> None:
+    def _receive(self, link: _EngineLink, child: _Child) -> None:
         while True:
             try:
                 replies: list[Reply] | str = child.conn.recv()
@@ -144,21 +164,21 @@ class ChargingWorker:
             assert isinstance(replies, list)
             loop = self._loop
             if loop is not None:
-                loop.call_soon_threadsafe(self._settle, replies)
+                loop.call_soon_threadsafe(self._settle, link, replies)
         child.closed = True
         if self._stopping:
             return
         log.error("the charging engine process %s ended; starting a new one", child.process.pid)
         with contextlib.suppress(queue.Empty):
             while True:  # requests not sent yet fail too; the network retries them
-                self._outbox.get_nowait()
-        self._fail(list(self._pending))
+                link.outbox.get_nowait()
+        self._fail(link, list(link.pending))
         time.sleep(RESPAWN_DELAY_S)  # a child that cannot start must not spin the machine
-        self._child = self._spawn()
+        link.child = self._spawn(link)
 
-    def _settle(self, replies: list[Reply]) -> None:
+    def _settle(self, link: _EngineLink, replies: list[Reply]) -> None:
         for request_id, outcome in replies:
-            future = self._pending.pop(request_id, None)
+            future = link.pending.pop(request_id, None)
             if future is None or future.cancelled():
                 continue
             if isinstance(outcome, ChargingDecision):
@@ -167,14 +187,19 @@ class ChargingWorker:
                 kind, detail, field = outcome
                 future.set_exception(DomainError(ProblemKind(kind), detail, field))
 
-    def _fail(self, request_ids: list[int]) -> None:
+    def _fail(self, link: _EngineLink, request_ids: list[int]) -> None:
         replies: list[Reply] = [
             (rid, (ProblemKind.OVERLOADED.value, "the charging engine restarted", None))
             for rid in request_ids
         ]
         loop = self._loop
         if loop is not None and replies:
-            loop.call_soon_threadsafe(self._settle, replies)
+            loop.call_soon_threadsafe(self._settle, link, replies)
+
+
+def engine_of(session_id: str, engines: int) -> int:
+    """The engine that charges a session: the same one for every request of the session."""
+    return zlib.crc32(session_id.encode()) % engines if engines > 1 else 0
 
 
 @dataclass
@@ -184,11 +209,24 @@ class _Child:
     closed: bool = False
 
 
+@dataclass
+class _EngineLink:
+    """One engine process as the server sees it: its queue, its requests in flight, its child."""
+
+    index: int
+    outbox: queue.SimpleQueue[tuple[int, ChargingRequest] | None] = field(
+        default_factory=queue.SimpleQueue
+    )
+    pending: dict[int, asyncio.Future[ChargingDecision]] = field(default_factory=dict)
+    child: _Child | None = None
+
+
 # -- the engine process ------------------------------------------------------------------------
 
 
-def run_engine_process(settings: Settings, conn: Connection) -> None:
-    """The child's main loop: batches of requests in, decisions out, the sweep in between."""
+def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True) -> None:
+    """The child's main loop: batches of requests in, decisions out, the sweep in between
+    (when `sweeps`)."""
     from ocs.bootstrap import build_services
 
     logging.basicConfig(
@@ -203,7 +241,8 @@ def run_engine_process(settings: Settings, conn: Connection) -> None:
         wait_s = max(0.0, next_sweep - time.monotonic())
         try:
             if not conn.poll(wait_s):
-                _sweep(services.store, engine.expire)
+                if sweeps:
+                    _sweep(services.store, engine.expire)
                 next_sweep = time.monotonic() + sweep_interval_s
                 continue
             batch, stop = _take_batch(conn)
@@ -220,7 +259,7 @@ def run_engine_process(settings: Settings, conn: Connection) -> None:
                 return
         if stop:
             return
-        if time.monotonic() >= next_sweep:
+        if sweeps and time.monotonic() >= next_sweep:
             _sweep(services.store, engine.expire)
             next_sweep = time.monotonic() + sweep_interval_s
 

@@ -30,6 +30,9 @@ class Settings:
     # "process": the charging engine runs in a child process with a core of its own;
     # "thread": in the server process (one core for everything; simpler to debug).
     charging_worker: str = "process"
+    # Engine processes charging side by side (by Session-Id). More than one needs PostgreSQL:
+    # SQLite lets one writer in at a time, so a second engine would only wait for the first.
+    charging_engines: int = 1
     rating_time_zone: str = "UTC"
     # Bearer token 5G network functions present on Nchf; None accepts any consumer.
     nchf_token: str | None = None
@@ -60,6 +63,18 @@ class Settings:
     sms_sender_id: str = "OCS"
     webhook_timeout_s: float = 10.0
 
+    def __post_init__(self) -> None:
+        if self.charging_engines < 1:
+            raise ValueError("OCS_CHARGING_ENGINES must be at least 1")
+        urls = [self.database_url, *(url for _, url in self.charging_domain_urls)]
+        if self.charging_engines > 1 and (
+            self.charging_worker != "process" or not all(u.startswith("postgresql") for u in urls)
+        ):
+            raise ValueError(
+                "OCS_CHARGING_ENGINES above 1 needs every charging database on PostgreSQL and "
+                "OCS_CHARGING_WORKER=process: SQLite lets one writer in at a time"
+            )
+
     @property
     def charging_domains(self) -> tuple[str, ...]:
         """Every domain's name, the default first."""
@@ -86,6 +101,7 @@ class Settings:
             grant_interval_s=float(env.get("OCS_GRANT_INTERVAL_S", "60")),
             charging_queue_requests_max=int(env.get("OCS_CHARGING_QUEUE_REQUESTS_MAX", "10000")),
             charging_worker=_choice(env, "OCS_CHARGING_WORKER", "process", ("process", "thread")),
+            charging_engines=int(env.get("OCS_CHARGING_ENGINES", "1")),
             rating_time_zone=env.get("OCS_RATING_TIME_ZONE", "UTC"),
             nchf_token=env.get("OCS_NCHF_TOKEN") or None,
             charging_domain_urls=_domain_urls(env.get("OCS_CHARGING_DOMAINS", "")),

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ocs.bootstrap import Services
-from ocs.charging_worker import ChargingWorker
+from ocs.charging_worker import ChargingWorker, engine_of
 from ocs.config import Settings
 from ocs.core.charging import (
     ChargingDecision,
@@ -24,6 +24,7 @@ from ocs.core.charging import (
 )
 from ocs.core.errors import DomainError, ProblemKind
 from ocs.service.actor import Actor
+from ocs.service.wallets import WalletUpdate
 from tests.support.charging import DATA_RG, MB, load_charging_catalog, provision_subscriber
 
 MSISDN = "31600000001"
@@ -91,13 +92,13 @@ def test_an_unknown_subscriber_is_answered_by_the_engine_process(worker: Chargin
 def test_a_killed_engine_process_is_replaced(
     worker: ChargingWorker, services: Services, admin: Actor
 ) -> None:
-    child = worker._child
-    assert child is not None
-    os.kill(child.process.pid, signal.SIGKILL)
+    (pid,) = worker.engine_pids()
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 60
-    while worker._child is child and time.monotonic() < deadline:
+    while worker.engine_pids() == [pid] and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert worker._child is not child
+    assert worker.engine_pids() != [pid]
     results = asyncio.run(_session(worker, "after"))
     assert [d.outcome for d in results] == [Outcome.SUCCESS] * 3
     assert _cash(services, admin) == 10_000 - 4
@@ -108,3 +109,86 @@ def test_requests_beyond_the_queue_limit_are_refused(database_url: str) -> None:
     with pytest.raises(DomainError) as refused:
         asyncio.run(worker.decide(_request("q", 0, RequestType.INITIAL, None)))
     assert refused.value.kind is ProblemKind.OVERLOADED
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_two_engines_share_a_prepaid_wallet_without_overspending_it(
+    database_url: str, services: Services, admin: Actor
+) -> None:
+    """Sessions on one wallet split over two engine processes, each using what it was
+    granted round after round: the wallet's row lock and revision keep the engines from
+    granting the same cents twice or writing over each other's debits."""
+    load_charging_catalog(services, admin)
+    wallet_id = provision_subscriber(services, admin, MSISDN)
+    services.wallets.top_up(admin, wallet_id, "CASH", 100)  # 1.00 EUR buys 50 MB
+    services.wallets.update_wallet(admin, wallet_id, WalletUpdate(max_concurrent_accesses=50))
+    sessions = [f"e{i}" for i in range(12)]
+    assert {engine_of(s, 2) for s in sessions} == {0, 1}
+    worker = ChargingWorker(
+        Settings(database_url=database_url, charging_engines=2, charging_sweep_interval_s=0.2)
+    )
+    worker.start()
+
+    async def session(name: str) -> int:
+        """Octets used: each round uses all of the last grant and asks for 2 MB more."""
+        used_octets, granted, number = 0, 0, 0
+        while True:
+            kind = RequestType.INITIAL if number == 0 else RequestType.UPDATE
+            if number == 8 or (number and not granted):
+                kind = RequestType.TERMINATION
+            service = ServiceRequest(
+                DATA_RG,
+                requested=None if kind is RequestType.TERMINATION else UnitAmounts(
+                    total_octets=2 * MB),
+                used=UnitAmounts(total_octets=granted) if granted else None,
+            )  # fmt: skip
+            request = ChargingRequest(name, number, kind, ((IdentityType.E164, MSISDN),),
+                                      datetime.now(UTC), (service,))  # fmt: skip
+            decision = await worker.decide(request)
+            used_octets += granted
+            if kind is RequestType.TERMINATION:
+                return used_octets
+            grant = decision.services[0].granted if decision.services else None
+            granted = (grant.total_octets or 0) if grant else 0
+            number += 1
+
+    async def run() -> list[int]:
+        # Both engines up first (an unknown caller on each), so that neither starts late.
+        for engine in (0, 1):
+            name = next(f"up{i}" for i in range(100) if engine_of(f"up{i}", 2) == engine)
+            caller = ((IdentityType.E164, "999"),)
+            unknown = ChargingRequest(name, 0, RequestType.INITIAL, caller, datetime.now(UTC), ())
+            assert (await worker.decide(unknown)).outcome is Outcome.USER_UNKNOWN
+        return await asyncio.gather(*(session(name) for name in sessions))
+
+    try:
+        assert len([pid for pid in worker.engine_pids() if pid is not None]) == 2
+        used = asyncio.run(run())
+    finally:
+        worker.stop()
+    # Only granted octets were used, at 2 cents per MB: never more than the 1.00 EUR held.
+    charged = sum(used) // MB * 2
+    assert charged <= 100
+    assert _cash(services, admin) == 100 - charged
+    charging_engines = {engine_of(n, 2) for n, octets in zip(sessions, used, strict=True) if octets}
+    assert charging_engines == {0, 1}
+    with services.store.transaction() as uow:
+        assert uow.edrs.delta_sums(wallet_id).get("CASH") == 100 - charged
+        assert uow.charging.open_counts() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("url", "worker"),
+    [("sqlite:///x.db", "process"), ("postgresql://h/db", "thread")],
+)
+def test_several_engines_need_postgresql_and_engine_processes(url: str, worker: str) -> None:
+    with pytest.raises(ValueError, match="OCS_CHARGING_ENGINES above 1 needs"):
+        Settings(database_url=url, charging_engines=2, charging_worker=worker)
+    with pytest.raises(ValueError, match="at least 1"):
+        Settings(database_url=url, charging_engines=0)
+
+
+def test_sessions_spread_over_the_engines() -> None:
+    assert engine_of("pgw;1;2", 1) == 0
+    picks = [engine_of(f"pgw;{i}", 3) for i in range(300)]
+    assert {picks.count(engine) > 70 for engine in range(3)} == {True}
