@@ -11,6 +11,7 @@
 # postgres: a throwaway PostgreSQL cluster (initdb + pg_ctl, Debian's postgresql-15) with its
 # default durability (fsync and synchronous_commit on), cached under $BENCH_DIR as well.
 #
+# OCS_* variables pass through to the server (e.g. OCS_CHARGING_ENGINES=2 for postgres).
 # Knobs (environment): SUBSCRIBERS=100000 DURATION_S=30 RATE=2000 CONNECTIONS=4 SESSIONS=200
 # PACED_SESSIONS=200 UPDATES=3 BENCH_DIR=/tmp/ocs-bench, and NICE (e.g. -10, as root) to run the
 # server, the database and the generator ahead of whatever else shares the machine.
@@ -93,7 +94,7 @@ case "$backend" in
     ;;
 esac
 
-echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) $backend, $(nproc) cores, nice $NICE, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) $backend, $(nproc) cores, nice $NICE, ${OCS_CHARGING_ENGINES:-1} engine(s), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== ocs $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' with uncommitted changes in src/')"
 echo "== provisioning $SUBSCRIBERS subscribers ($url)"
 "$PY" bench/provision.py --database-url "$url" --subscribers "$SUBSCRIBERS"
