@@ -30,14 +30,8 @@ def upgrade() -> None:
         return
     for table in CHILD_TABLES:
         op.execute(f"DROP TRIGGER {table}_revision_update")
-        op.execute(
-            f"CREATE TRIGGER {table}_revision_update AFTER UPDATE ON {table} FOR EACH ROW "
-            f"BEGIN {BUMP.format(row='NEW')}; END"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_revision_move AFTER UPDATE ON {table} FOR EACH ROW "
-            f"WHEN OLD.wallet_id IS NOT NEW.wallet_id BEGIN {BUMP.format(row='OLD')}; END"
-        )
+        _sqlite_update_trigger(table, "update", "", ("NEW",))
+        _sqlite_update_trigger(table, "move", "WHEN OLD.wallet_id IS NOT NEW.wallet_id", ("OLD",))
 
 
 def downgrade() -> None:
@@ -47,10 +41,15 @@ def downgrade() -> None:
     for table in CHILD_TABLES:
         op.execute(f"DROP TRIGGER {table}_revision_move")
         op.execute(f"DROP TRIGGER {table}_revision_update")
-        op.execute(
-            f"CREATE TRIGGER {table}_revision_update AFTER UPDATE ON {table} FOR EACH ROW "
-            f"BEGIN {BUMP.format(row='OLD')}; {BUMP.format(row='NEW')}; END"
-        )
+        _sqlite_update_trigger(table, "update", "", ("OLD", "NEW"))
+
+
+def _sqlite_update_trigger(table: str, name: str, when: str, rows: tuple[str, ...]) -> None:
+    bumps = "".join(f"{BUMP.format(row=row)}; " for row in rows)
+    op.execute(
+        f"CREATE TRIGGER {table}_revision_{name} AFTER UPDATE ON {table} FOR EACH ROW "
+        f"{when} BEGIN {bumps}END"
+    )
 
 
 def _postgresql_function(moved_only: bool) -> None:
