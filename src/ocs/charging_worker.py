@@ -234,6 +234,7 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
     )
     services = build_services(settings)
     engine = services.charging
+    several = settings.charging_engines > 1
     conn.send("ready")
     sweep_interval_s = settings.charging_sweep_interval_s
     next_sweep = time.monotonic() + sweep_interval_s
@@ -250,7 +251,10 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
             return  # the server is gone
         if batch:
             jobs: list[Job] = [partial(engine.process, request=r) for _, r in batch]
-            results = run_batch(services.store, jobs)
+            # Alone, an engine has no one to deadlock with: no need to lock ahead.
+            requests = [r for _, r in batch]
+            prepare = partial(engine.lock_wallets, requests=requests) if several else None
+            results = run_batch(services.store, jobs, prepare=prepare)
             try:
                 conn.send(
                     [_reply(rid, result) for (rid, _), result in zip(batch, results, strict=True)]

@@ -9,7 +9,7 @@ changes and EDRs share one set of rules.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -330,6 +330,24 @@ class ChargingEngine:
             request.session_id, request.request_number, now, decision_to_json(decision)
         )
         return decision
+
+    def lock_wallets(self, uow: UnitOfWork, requests: Sequence[ChargingRequest]) -> None:
+        """Lock the wallets a batch will charge, in id order, before charging any of them:
+        engines whose batches share wallets then wait for each other instead of locking
+        them in opposite orders and deadlocking (ADR 0007)."""
+        wallet_ids: set[int] = set()
+        for request in requests:
+            wallet_id = self._cache.wallet_of_session(request.session_id)
+            if wallet_id is None and request.request_type in (RequestType.INITIAL,
+                                                              RequestType.EVENT):  # fmt: skip
+                found = _resolve(uow, request)
+                wallet_id = None if found is None else found[1]
+            elif wallet_id is None:
+                session = uow.charging.get_session(request.session_id)
+                wallet_id = None if session is None else session.wallet_id
+            if wallet_id is not None:
+                wallet_ids.add(wallet_id)
+        uow.charging.lock_wallets(sorted(wallet_ids))
 
     def _cached_session(
         self, uow: UnitOfWork, request: ChargingRequest
@@ -934,13 +952,19 @@ class ChargingEngine:
         now = self.clock.now()
         charging = uow.charging
         ended = 0
-        for session in charging.expired_sessions(now, limit):
+        sessions = charging.expired_sessions(now, limit)
+        reservations = charging.expired_reservations(now, limit)
+        # In id order, as the engines lock theirs (ADR 0007).
+        wallet_ids = {s.wallet_id for s in sessions} | {r.wallet_id for r in reservations}
+        charging.lock_wallets(sorted(wallet_ids))
+        for session in sessions:
             for reservation in charging.open_reservations_of_session(session.session_id):
                 ended += charging.end_reservation(
                     reservation.id, ReservationState.EXPIRED, 0, now, "session timeout"
                 )
             charging.touch_session(session.session_id, SessionState.CLOSED, now, now)
-        for reservation in charging.expired_reservations(now, limit):
+        for reservation in reservations:
+            # One the session timeout just ended is not ended again (a reservation ends once).
             ended += charging.end_reservation(
                 reservation.id, ReservationState.EXPIRED, 0, now, "validity timeout"
             )

@@ -116,16 +116,22 @@ class GroupCommitter:
 JobResult = tuple[object, BaseException | None]
 
 
-def run_batch(store: Store, jobs: list[Job], stats: BatchStats | None = None) -> list[JobResult]:
+def run_batch(
+    store: Store,
+    jobs: list[Job],
+    stats: BatchStats | None = None,
+    prepare: Callable[[UnitOfWork], None] | None = None,
+) -> list[JobResult]:
     """Every job in one transaction, each job's result or error in order. A batch first runs
     without savepoints (two statements per item); when an item fails, its writes sank the
     shared transaction, so the batch runs again with a savepoint per item and only the bad
-    item fails. If the commit itself fails, every job gets that error."""
+    item fails. If the commit itself fails, every job gets that error. `prepare` runs first
+    in each transaction (to take the batch's locks in a fixed order)."""
     try:
         try:
-            results = _run_jobs(store, jobs, isolated=False)
+            results = _run_jobs(store, jobs, isolated=False, prepare=prepare)
         except _ItemFailedError:
-            results = _run_jobs(store, jobs, isolated=True)
+            results = _run_jobs(store, jobs, isolated=True, prepare=prepare)
     except Exception as exc:
         if stats is not None:
             stats.failed_batches += 1
@@ -136,9 +142,13 @@ def run_batch(store: Store, jobs: list[Job], stats: BatchStats | None = None) ->
     return results
 
 
-def _run_jobs(store: Store, jobs: list[Job], isolated: bool) -> list[JobResult]:
+def _run_jobs(
+    store: Store, jobs: list[Job], isolated: bool, prepare: Callable[[UnitOfWork], None] | None
+) -> list[JobResult]:
     results: list[JobResult] = []
     with store.transaction() as uow:
+        if prepare is not None:
+            prepare(uow)
         for job in jobs:
             if not isolated:
                 try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -378,6 +378,11 @@ class ChargingRepository(Protocol):
     def delete_answers_before(self, at: datetime) -> int: ...
 
     def get_session(self, session_id: str) -> ChargingSession | None: ...
+
+    def lock_wallets(self, wallet_ids: Sequence[int]) -> None:
+        """Lock these wallets for the transaction, in id order (a no-op where the whole
+        database is locked, as on SQLite)."""
+        ...
 
     def insert_session(self, session: ChargingSession) -> None: ...
 

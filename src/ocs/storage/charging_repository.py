@@ -336,6 +336,15 @@ class SqlChargingRepository:
         )
         return None if row is None else (int(row[0]), int(row[1]))
 
+    def lock_wallets(self, wallet_ids: Sequence[int]) -> None:
+        if self._sqlite or not wallet_ids:
+            return  # SQLite's transaction already holds the one write lock
+        # ORDER BY before FOR UPDATE: rows are locked in id order, the same in every engine.
+        self._rows(
+            "SELECT id FROM wallets WHERE id = ANY(?) ORDER BY id FOR UPDATE",
+            (sorted(wallet_ids),),
+        )
+
     def wallet_revision(self, wallet_id: int, lock: bool) -> int | None:
         lock_sql = " FOR UPDATE" if lock and not self._sqlite else ""
         row = self._one(f"SELECT revision FROM wallets WHERE id = ?{lock_sql}", (wallet_id,))

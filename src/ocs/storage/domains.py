@@ -520,6 +520,16 @@ class RoutedChargingRepository:
     def update_grant_usage(self, grant: Any) -> None:
         self.main.update_grant_usage(grant)
 
+    def lock_wallets(self, wallet_ids: Sequence[int]) -> None:
+        # Main's rows first, then each domain's by number: the unit of work's lock order.
+        self.main.lock_wallets(wallet_ids)
+        homes: dict[str, list[int]] = {}
+        for wallet_id in wallet_ids:
+            homes.setdefault(self.c.home(wallet_id), []).append(wallet_id)
+        for name in self.c.all_names():
+            if name != DEFAULT_DOMAIN and name in homes:
+                self.c.repo(name, SqlChargingRepository).lock_wallets(homes[name])
+
     def wallet_revision(self, wallet_id: int, lock: bool) -> int | None:
         main_revision = self.main.wallet_revision(wallet_id, lock)
         if main_revision is None or self.c.home(wallet_id) == DEFAULT_DOMAIN:
