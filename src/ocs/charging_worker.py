@@ -10,7 +10,8 @@ maximum), runs them in one transaction (`run_batch`), and only then sends their 
 back, so an answer still leaves only after its change is durable. The child also runs the
 reservation expiry sweep. If the child dies, waiting requests fail (the network retries them
 and stored answers keep retries from charging twice) and a new child starts. If the server
-process dies, the child sees the pipe close and exits.
+process dies, the child sees the pipe close and exits. On PostgreSQL there may be several
+children (OCS_CHARGING_ENGINES); the first one sweeps.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ class ChargingWorker:
 
     With several engines (OCS_CHARGING_ENGINES, PostgreSQL only) a session's requests always
     go to the same engine, chosen from its Session-Id, so they stay in order; engines that
-    meet on a shared wallet are kept apart by the database's row lock on the wallet and by
-    the wallet revision that every engine checks before trusting its copy."""
+    meet on a shared wallet are kept apart by the database's row locks, which each batch
+    takes in wallet id order before charging, and by the wallet revision that every engine
+    checks before trusting its copy (ADR 0007)."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
