@@ -4,7 +4,8 @@ its own with a second charging domain ("east"); its background thread runs the m
 Journeys: a migration by range refused next to a field, confirmed, run to M and reported;
 buttons enabled per state while one migration runs and another waits; an edit of an
 incomplete migration with only the state's fields editable (with a change reason); a
-read-only operator sees no buttons."""
+read-only operator sees no buttons; a selected row highlighted through the list's polling;
+a refused Check Accounts shown next to its field in the dialog."""
 
 from __future__ import annotations
 
@@ -17,7 +18,15 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from ocs.core.migrations import ROW_COLOURS, MigrationFields, MigrationState, SelectionKind
+from ocs.adapters.console.views_migrations import SELECTED_ROW_COLOUR
+from ocs.core.migrations import (
+    ROW_COLOURS,
+    MigrationAction,
+    MigrationFields,
+    MigrationState,
+    RefreshGroup,
+    SelectionKind,
+)
 from ocs.core.wallets import WalletState
 from ocs.service.actor import SYSTEM_ACTOR
 from ocs.service.casm import AccountInput, CustomerInput, ResourceInput, SubscriberInput
@@ -380,3 +389,109 @@ def test_migration_from_an_uploaded_input_file(admin: Page, domain_server: Serve
     assert Path(remaining.value.path()).read_text() == "31699400001\n31699400002\n"
     with server_services(server) as services:
         assert [services.domains.domain_of(w) for w in wallets] == ["default"] * 2
+
+
+def css_rgb(hex_colour: str) -> str:
+    """A #rrggbb colour as the browser's computed style spells it."""
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({red}, {green}, {blue})"
+
+
+def expect_highlighted(page: Page, selected: int, other: int, other_state: MigrationState) -> None:
+    """`selected` is the one dark blue row with white text; `other` keeps its state's colour."""
+    cell = row(page, selected).locator("td").first
+    expect(cell).to_have_css("background-color", css_rgb(SELECTED_ROW_COLOUR))
+    expect(cell).to_have_css("color", "rgb(255, 255, 255)")
+    expect(row(page, selected)).to_have_attribute("aria-selected", "true")
+    other_cell = row(page, other).locator("td").first
+    expect(other_cell).to_have_css("background-color", css_rgb(ROW_COLOURS[other_state]))
+    expect(other_cell).to_have_css("color", "rgb(0, 0, 0)")
+    expect(page.locator("tr.mig-selected")).to_have_count(1)
+
+
+def test_selected_row_is_highlighted_through_the_polling(
+    admin: Page, domain_server: Server
+) -> None:
+    page, server = admin, domain_server
+    add_subscribers(server, 31699300001, 1)
+    done = create_migration(server, 31699300001, 1)
+    wait_for_state(server, done, MigrationState.MIGRATED)
+    add_subscribers(server, 31699310001, 40)
+    # One wallet a second: it runs (and the list polls) for the whole test.
+    running = create_migration(server, 31699310001, 40, throttle_per_s=1)
+    wait_for_state(server, running, MigrationState.RUNNING)
+    try:
+        page.goto(server.console("/migrations"))
+        scripts_ready(page)
+        expect(page.locator("tr.mig-selected")).to_have_count(0)
+        expect(row(page, done).locator("td").first).to_have_css(
+            "background-color", css_rgb(ROW_COLOURS[MigrationState.MIGRATED])
+        )
+
+        # A click on a plain cell (not the ID link or a button) selects the row.
+        row(page, done).locator("td").nth(1).click()
+        expect_highlighted(page, done, running, MigrationState.RUNNING)
+        screenshot(page, "56-migration-selected")
+
+        # The poll swaps in fresh rows; the selection is shown on the new one.
+        live = page.get_by_test_id("migrations-live")
+        live.evaluate("element => { element.dataset.stale = 'yes'; }")
+        expect(page.locator("#migrations-live[data-stale]")).to_have_count(0, timeout=15_000)
+        expect_highlighted(page, done, running, MigrationState.RUNNING)
+
+        row(page, running).locator("td").nth(2).click()
+        expect_highlighted(page, running, done, MigrationState.MIGRATED)
+
+        # From the keyboard: the row takes the focus, Enter or Space selects it.
+        row(page, done).focus()
+        page.keyboard.press("Enter")
+        expect_highlighted(page, done, running, MigrationState.RUNNING)
+        row(page, running).focus()
+        page.keyboard.press(" ")
+        expect_highlighted(page, running, done, MigrationState.MIGRATED)
+    finally:
+        with server_services(server) as services:
+            services.migrations.act(SETUP, running, MigrationAction.PAUSE)
+
+
+def test_refused_check_accounts_shows_the_error_next_to_its_field(
+    admin: Page, domain_server: Server
+) -> None:
+    page, server = admin, domain_server
+    with server_services(server) as services:
+        before = services.migrations.search(SYSTEM_ACTOR, list(RefreshGroup))
+    page.goto(server.console("/migrations/new"))
+    scripts_ready(page)
+    form = page.get_by_test_id("migration-form")
+    form.get_by_label("Source domain").select_option("default")
+    # No target domain chosen yet.
+    expect(form.get_by_label("Target domain")).to_have_value("")
+    page.get_by_test_id("check-accounts").click()
+
+    dialog = page.get_by_test_id("accounts-dialog")
+    expect(dialog).to_be_visible()
+    target = dialog.get_by_test_id("accounts-target_domain")
+    expect(target).to_have_class(re.compile(r"\bhas-error\b"))
+    expect(target.locator("output")).to_have_text("(not chosen)")
+    expect(target.locator(".field-error[data-field='target_domain']")).to_have_text(
+        "choose one of the configured domains: default, east"
+    )
+    source = dialog.get_by_test_id("accounts-source_domain")
+    expect(source.locator("output")).to_have_text("default")
+    expect(source.locator(".field-error")).to_have_count(0)
+    expect(dialog.get_by_test_id("accounts-source")).to_have_count(0)
+    screenshot(page, "57-check-accounts-refused", full_page=False)
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+
+    # The form is untouched and a second check with both domains shows the summary.
+    assert urlparse(page.url).path.endswith("/migrations/new")
+    expect(form.locator(".field-error")).to_have_count(0)
+    form.get_by_label("Target domain").select_option("east")
+    page.get_by_test_id("check-accounts").click()
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_test_id("accounts-target")).to_contain_text("Target: east")
+    expect(dialog.get_by_test_id("accounts-refused")).to_have_count(0)
+    with server_services(server) as services:
+        after = services.migrations.search(SYSTEM_ACTOR, list(RefreshGroup))
+    assert [m.id for m in after] == [m.id for m in before]

@@ -103,6 +103,9 @@ POLLING_STATES = frozenset(
     {MigrationState.RUNNING, MigrationState.PENDING, MigrationState.PRIORITY}
 )
 POLL_S = 2
+# The manual's highlight of the selected migration: dark blue, here with white text (black
+# would not read on it); the other rows keep their state colours.
+SELECTED_ROW_COLOUR = "#0b3d91"
 # An uploaded input file travels in the confirmation page, so it is bounded; the REST API and
 # the CLI take bigger files.
 INPUT_FILE_BYTES_MAX = 8 * 1024 * 1024
@@ -217,9 +220,13 @@ def migration_list(
 @router.get("/migrations/colours.css")
 def row_colours() -> Response:
     """The manual's row colour per state, from the core table (the page's CSP allows no inline
-    styles); the table text stays black in every state."""
+    styles); the table text stays black in every state. The selected row's highlight comes
+    last and is more specific, so it wins over its state's colour."""
     lines = [f".mig-{state.value} > td {{ background: {colour}; color: #000; }}"
              for state, colour in ROW_COLOURS.items()]  # fmt: skip
+    lines.append(
+        f".mig-table tr.mig-selected > td {{ background: {SELECTED_ROW_COLOUR}; color: #fff; }}"
+    )
     return PlainTextResponse(
         "\n".join(lines) + "\n", media_type="text/css", headers={"Cache-Control": "no-cache"}
     )
@@ -297,9 +304,16 @@ def edited_fields(page: Page, m: Migration, changes: Mapping[str, object]) -> Mi
 
 
 def _check_domains(page: Page, fields: MigrationFields) -> None:
+    _check_domain_names(
+        page, {name: getattr(fields, name) for name in ("source_domain", "target_domain")}
+    )
+
+
+def _check_domain_names(page: Page, chosen: Mapping[str, str]) -> None:
+    """Each domain field names a configured domain (an empty one was not chosen yet)."""
     names = page.services.domains.names()
-    for name in ("source_domain", "target_domain"):
-        if getattr(fields, name) not in names:
+    for name, domain in chosen.items():
+        if domain not in names:
             raise invalid(name, f"choose one of the configured domains: {', '.join(names)}")
 
 
@@ -437,17 +451,25 @@ def check_accounts(
     page: Page = Depends(operator_page), source_domain: str = "", target_domain: str = ""
 ) -> Response:
     """The Accounts Summary: wallets per state and subscribers per product type, both domains
-    side by side (a dialog over the form, or a page of its own without scripts)."""
+    side by side (a dialog over the form, or a page of its own without scripts). A refusal
+    names the domain field it is about, shown with the value that was checked."""
+    checked = {"source_domain": source_domain, "target_domain": target_domain}
     try:
+        _check_domain_names(page, checked)
         summary = page.services.migrations.check_accounts(
             page.operator, source_domain, target_domain
         )
     except DomainError as exc:
-        general = page.refused(exc, {}).general
+        state = page.refused(exc, checked, tuple(checked))
         summary = None
     else:
-        general = []
-    context: dict[str, Any] = {"summary": summary, "general": general}
+        state = FormState(checked)
+    context: dict[str, Any] = {
+        "summary": summary,
+        "general": state.general,
+        "form": state,
+        "domain_fields": (("source_domain", "Source domain"), ("target_domain", "Target domain")),
+    }
     if page.htmx:
         return page.render("migrations/accounts.html", **context)
     return page.render(
