@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
+from ocs.bootstrap import Services
 from ocs.cli_support import Reason, cli_actor, cli_services, run_action
 from ocs.core.vouchers import VoucherBalanceInput
+from ocs.service.actor import Actor
 from ocs.service.credit_transfers import TransferDefinitionInput, TransferRequest
 from ocs.service.vouchers import BatchInput, RechargeRequest, VoucherTypeInput
 
@@ -52,6 +55,39 @@ def _when(text: str) -> datetime:
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not an ISO date-time") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _add_list_show_delete(
+    app: typer.Typer,
+    noun: str,
+    *,
+    list_all: Callable[[Services, Actor], object],
+    show: Callable[[Services, Actor, str], object],
+    delete: Callable[[Services, Actor, str], None],
+) -> None:
+    """The `<noun>-list`, `<noun>-show CODE` and `<noun>-delete CODE` commands, alike for
+    voucher types and transfer definitions."""
+
+    def list_command() -> None:
+        services = cli_services()
+        run_action(lambda: list_all(services, cli_actor()))
+
+    def show_command(code: str) -> None:
+        services = cli_services()
+        run_action(lambda: show(services, cli_actor(), code))
+
+    def delete_command(code: str, reason: Reason = None) -> None:
+        services = cli_services()
+
+        def deleted() -> dict[str, str]:
+            delete(services, cli_actor(reason), code)
+            return {"deleted": code}
+
+        run_action(deleted)
+
+    app.command(f"{noun}-list")(list_command)
+    app.command(f"{noun}-show")(show_command)
+    app.command(f"{noun}-delete")(delete_command)
 
 
 # -- voucher types ------------------------------------------------------------------------------
@@ -117,27 +153,13 @@ def type_update(
     run_action(lambda: services.vouchers.update_type(cli_actor(reason), code, inp))
 
 
-@voucher_app.command("type-list")
-def type_list() -> None:
-    services = cli_services()
-    run_action(lambda: services.vouchers.list_types(cli_actor()))
-
-
-@voucher_app.command("type-show")
-def type_show(code: str) -> None:
-    services = cli_services()
-    run_action(lambda: services.vouchers.get_type(cli_actor(), code))
-
-
-@voucher_app.command("type-delete")
-def type_delete(code: str, reason: Reason = None) -> None:
-    services = cli_services()
-
-    def delete() -> dict[str, str]:
-        services.vouchers.delete_type(cli_actor(reason), code)
-        return {"deleted": code}
-
-    run_action(delete)
+_add_list_show_delete(
+    voucher_app,
+    "type",
+    list_all=lambda services, actor: services.vouchers.list_types(actor),
+    show=lambda services, actor, code: services.vouchers.get_type(actor, code),
+    delete=lambda services, actor, code: services.vouchers.delete_type(actor, code),
+)
 
 
 # -- batches and vouchers -----------------------------------------------------------------------
@@ -312,27 +334,13 @@ def definition_update(
     run_action(lambda: services.credit_transfers.update_definition(cli_actor(reason), code, inp))
 
 
-@transfer_app.command("definition-list")
-def definition_list() -> None:
-    services = cli_services()
-    run_action(lambda: services.credit_transfers.list_definitions(cli_actor()))
-
-
-@transfer_app.command("definition-show")
-def definition_show(code: str) -> None:
-    services = cli_services()
-    run_action(lambda: services.credit_transfers.get_definition(cli_actor(), code))
-
-
-@transfer_app.command("definition-delete")
-def definition_delete(code: str, reason: Reason = None) -> None:
-    services = cli_services()
-
-    def delete() -> dict[str, str]:
-        services.credit_transfers.delete_definition(cli_actor(reason), code)
-        return {"deleted": code}
-
-    run_action(delete)
+_add_list_show_delete(
+    transfer_app,
+    "definition",
+    list_all=lambda services, actor: services.credit_transfers.list_definitions(actor),
+    show=lambda services, actor, code: services.credit_transfers.get_definition(actor, code),
+    delete=lambda services, actor, code: services.credit_transfers.delete_definition(actor, code),
+)
 
 
 @transfer_app.command("perform")

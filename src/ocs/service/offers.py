@@ -8,9 +8,10 @@ consumes such scoped balances before the general cash balance.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Generic, Protocol, TypeVar
 
 from ocs.core.casm import CasmLevel
 from ocs.core.configuration import SPECS, ConfigKind, Record, validate_new
@@ -52,236 +53,153 @@ class SubscriptionInput:
     end_at: datetime | None = None
 
 
+class _CatalogueEntry(Protocol):
+    """What the steps shared by services, products and offers read of an entry."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def service_provider(self) -> str: ...
+
+
+EntryT = TypeVar("EntryT", bound=_CatalogueEntry)
+
+
+@dataclass(frozen=True)
+class _CatalogueKind(Generic[EntryT]):
+    """One kind of the catalogue: its names and the calls in which the kinds differ, so that
+    create / update / get / list / delete are written once for services, products and offers."""
+
+    noun: str  # names the kind in problems: "product 'P1' already exists"
+    audit_entity: str
+    check: Callable[[Mapping[str, object]], EntryT]  # a complete, valid entry from a payload
+    updated: Callable[[EntryT, Mapping[str, object]], EntryT]  # after a partial update
+    created_detail: Callable[[EntryT], Mapping[str, object]]  # audit detail of a creation
+    check_refs: Callable[[UnitOfWork, Actor, EntryT], None]
+    get: Callable[[UnitOfWork, str], EntryT | None]
+    list_visible: Callable[[UnitOfWork, frozenset[str] | None], list[EntryT]]
+    insert: Callable[[UnitOfWork, EntryT], None]  # with whatever the entry owns
+    update: Callable[[UnitOfWork, EntryT], None]
+    remove: Callable[[UnitOfWork, EntryT], None]  # refuses while the entry is in use
+
+
 class OfferService:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
 
-    # -- services -----------------------------------------------------------------------------
+    # -- services, products, offers (their differences are in _SERVICES, _PRODUCTS, _OFFERS) --
 
     def create_service(self, actor: Actor, payload: Mapping[str, object]) -> BalanceService:
-        actor.require(Privilege.CREATE_DELETE)
-        service = check_service(payload)
-        with self.store.transaction() as uow:
-            if uow.offers.get_service(service.code) is not None:
-                raise DomainError(
-                    ProblemKind.DUPLICATE, f"service {service.code!r} already exists", "code"
-                )
-            self._check_service_refs(uow, actor, service)
-            if uow.config.get(ConfigKind.BALANCE_TYPE, service.balance_type) is not None:
-                raise DomainError(
-                    ProblemKind.CONFLICT,
-                    f"balance type {service.balance_type!r} exists already; choose another code",
-                    "code",
-                )
-            uow.config.insert(ConfigKind.BALANCE_TYPE, _balance_type_record(service))
-            _write_class_rows(uow, service)
-            uow.offers.insert_service(service)
-            self._audit(uow, actor, "create", "offer-service", service.code,
-                        service_payload(service))  # fmt: skip
-        return service
+        """A new service, with its own balance type and one class row per charging class."""
+        return self._create(actor, _SERVICES, payload)
 
     def update_service(
         self, actor: Actor, code: str, payload: Mapping[str, object]
     ) -> BalanceService:
-        actor.require(Privilege.MODIFY)
-        with self.store.transaction() as uow:
-            current = self._service(uow, actor, code)
-            service = updated_service(current, payload)
-            self._check_service_refs(uow, actor, service)
-            record = dict(uow.config.get(ConfigKind.BALANCE_TYPE, service.balance_type) or {})
-            record.update(name=service.name[:100], description=service.description)
-            uow.config.update(ConfigKind.BALANCE_TYPE, record)
-            _write_class_rows(uow, service)
-            uow.offers.update_service(service)
-            self._audit(uow, actor, "update", "offer-service", code, dict(payload))
-        return service
+        """A partial update; the balance type and class rows follow the service."""
+        return self._update(actor, _SERVICES, code, payload)
 
     def get_service(self, actor: Actor, code: str) -> BalanceService:
-        actor.require(Privilege.READ)
-        with self.store.transaction() as uow:
-            return self._service(uow, actor, code)
+        """One service of a provider the actor may use."""
+        return self._get(actor, _SERVICES, code)
 
     def list_services(self, actor: Actor) -> list[BalanceService]:
-        actor.require(Privilege.READ)
-        with self.store.transaction() as uow:
-            return uow.offers.list_services(actor.service_providers)
+        """The services of the providers the actor may use."""
+        return self._list(actor, _SERVICES)
 
     def delete_service(self, actor: Actor, code: str) -> None:
-        actor.require(Privilege.CREATE_DELETE)
-        with self.store.transaction() as uow:
-            service = self._service(uow, actor, code)
-            products = uow.offers.products_with_service(code)
-            if products:
-                raise DomainError(
-                    ProblemKind.IN_USE, f"service {code!r} is part of product {products[0]!r}"
-                )
-            if uow.offers.count_grants_of_service(code):
-                raise DomainError(
-                    ProblemKind.IN_USE, f"service {code!r} has granted balances; keep it"
-                )
-            for row in uow.config.codes_where(
-                ConfigKind.BALANCE_TYPE_CLASS, "balance_type", service.balance_type
-            ):
-                uow.config.delete(ConfigKind.BALANCE_TYPE_CLASS, row)
-            uow.offers.delete_service(code)
-            user = uow.config.referenced_by(ConfigKind.BALANCE_TYPE, service.balance_type)
-            if user is not None:
-                raise DomainError(
-                    ProblemKind.IN_USE,
-                    f"balance type {service.balance_type!r} of service {code!r} is still used "
-                    f"by {user}",
-                )
-            uow.config.delete(ConfigKind.BALANCE_TYPE, service.balance_type)
-            self._audit(uow, actor, "delete", "offer-service", code, {})
-
-    def _service(self, uow: UnitOfWork, actor: Actor, code: str) -> BalanceService:
-        service = uow.offers.get_service(code)
-        if service is None or not actor.may_use_provider(service.service_provider):
-            raise not_found("service", code)
-        return service
-
-    def _check_service_refs(self, uow: UnitOfWork, actor: Actor, service: BalanceService) -> None:
-        _provider(uow, actor, service.service_provider)
-        currency = service.currency
-        if currency is not None and uow.config.get(ConfigKind.CURRENCY, currency) is None:
-            raise DomainError(
-                ProblemKind.UNKNOWN_REFERENCE, f"currency {currency!r} does not exist", "currency"
-            )
-        for i, code in enumerate(service.charging_classes):
-            if uow.config.get(ConfigKind.CHARGING_CLASS, code) is None:
-                raise DomainError(
-                    ProblemKind.UNKNOWN_REFERENCE,
-                    f"charging class {code!r} does not exist",
-                    f"charging_classes[{i}]",
-                )
-
-    # -- products -----------------------------------------------------------------------------
+        """Delete a service no product lists and nothing was granted from, with its balance
+        type and class rows."""
+        self._delete(actor, _SERVICES, code)
 
     def create_product(self, actor: Actor, payload: Mapping[str, object]) -> Product:
-        actor.require(Privilege.CREATE_DELETE)
-        product = check_product(payload)
-        with self.store.transaction() as uow:
-            if uow.offers.get_product(product.code) is not None:
-                raise DomainError(
-                    ProblemKind.DUPLICATE, f"product {product.code!r} already exists", "code"
-                )
-            self._check_product_refs(uow, actor, product)
-            uow.offers.insert_product(product)
-            self._audit(uow, actor, "create", "offer-product", product.code,
-                        {"services": list(product.services)})  # fmt: skip
-        return product
+        """A new product: services of its own service provider."""
+        return self._create(actor, _PRODUCTS, payload)
 
     def update_product(self, actor: Actor, code: str, payload: Mapping[str, object]) -> Product:
-        actor.require(Privilege.MODIFY)
-        with self.store.transaction() as uow:
-            current = self._product(uow, actor, code)
-            product = check_product(_merged(current_payload(current), payload))
-            self._check_product_refs(uow, actor, product)
-            uow.offers.update_product(product)
-            self._audit(uow, actor, "update", "offer-product", code, dict(payload))
-        return product
+        """A partial update; code and service provider stay."""
+        return self._update(actor, _PRODUCTS, code, payload)
 
     def get_product(self, actor: Actor, code: str) -> Product:
-        actor.require(Privilege.READ)
-        with self.store.transaction() as uow:
-            return self._product(uow, actor, code)
+        """One product of a provider the actor may use."""
+        return self._get(actor, _PRODUCTS, code)
 
     def list_products(self, actor: Actor) -> list[Product]:
-        actor.require(Privilege.READ)
-        with self.store.transaction() as uow:
-            return uow.offers.list_products(actor.service_providers)
+        """The products of the providers the actor may use."""
+        return self._list(actor, _PRODUCTS)
 
     def delete_product(self, actor: Actor, code: str) -> None:
-        actor.require(Privilege.CREATE_DELETE)
-        with self.store.transaction() as uow:
-            self._product(uow, actor, code)
-            offers = uow.offers.offers_with_product(code)
-            if offers:
-                raise DomainError(
-                    ProblemKind.IN_USE, f"product {code!r} is part of offer {offers[0]!r}"
-                )
-            uow.offers.delete_product(code)
-            self._audit(uow, actor, "delete", "offer-product", code, {})
-
-    def _product(self, uow: UnitOfWork, actor: Actor, code: str) -> Product:
-        product = uow.offers.get_product(code)
-        if product is None or not actor.may_use_provider(product.service_provider):
-            raise not_found("product", code)
-        return product
-
-    def _check_product_refs(self, uow: UnitOfWork, actor: Actor, product: Product) -> None:
-        _provider(uow, actor, product.service_provider)
-        for i, code in enumerate(product.services):
-            service = uow.offers.get_service(code)
-            if service is None or service.service_provider != product.service_provider:
-                raise DomainError(
-                    ProblemKind.UNKNOWN_REFERENCE,
-                    f"service {code!r} does not exist for {product.service_provider}",
-                    f"services[{i}]",
-                )
-
-    # -- offers -------------------------------------------------------------------------------
+        """Delete a product no offer lists."""
+        self._delete(actor, _PRODUCTS, code)
 
     def create_offer(self, actor: Actor, payload: Mapping[str, object]) -> Offer:
-        actor.require(Privilege.CREATE_DELETE)
-        offer = check_offer(payload)
-        with self.store.transaction() as uow:
-            if uow.offers.get_offer(offer.code) is not None:
-                raise DomainError(
-                    ProblemKind.DUPLICATE, f"offer {offer.code!r} already exists", "code"
-                )
-            self._check_offer_refs(uow, actor, offer)
-            uow.offers.insert_offer(offer)
-            self._audit(uow, actor, "create", "offer", offer.code,
-                        {"products": list(offer.products), "priority": offer.priority})  # fmt: skip
-        return offer
+        """A new offer: products of its own service provider, with a grant priority."""
+        return self._create(actor, _OFFERS, payload)
 
     def update_offer(self, actor: Actor, code: str, payload: Mapping[str, object]) -> Offer:
-        actor.require(Privilege.MODIFY)
-        with self.store.transaction() as uow:
-            current = self._offer(uow, actor, code)
-            offer = check_offer(_merged(current_payload(current), payload))
-            self._check_offer_refs(uow, actor, offer)
-            uow.offers.update_offer(offer)
-            self._audit(uow, actor, "update", "offer", code, dict(payload))
-        return offer
+        """A partial update; code and service provider stay."""
+        return self._update(actor, _OFFERS, code, payload)
 
     def get_offer(self, actor: Actor, code: str) -> Offer:
-        actor.require(Privilege.READ)
-        with self.store.transaction() as uow:
-            return self._offer(uow, actor, code)
+        """One offer of a provider the actor may use."""
+        return self._get(actor, _OFFERS, code)
 
     def list_offers(self, actor: Actor) -> list[Offer]:
-        actor.require(Privilege.READ)
-        with self.store.transaction() as uow:
-            return uow.offers.list_offers(actor.service_providers)
+        """The offers of the providers the actor may use."""
+        return self._list(actor, _OFFERS)
 
     def delete_offer(self, actor: Actor, code: str) -> None:
+        """Delete an offer nobody subscribed to."""
+        self._delete(actor, _OFFERS, code)
+
+    def _create(
+        self, actor: Actor, kind: _CatalogueKind[EntryT], payload: Mapping[str, object]
+    ) -> EntryT:
+        actor.require(Privilege.CREATE_DELETE)
+        entry = kind.check(payload)
+        with self.store.transaction() as uow:
+            if kind.get(uow, entry.code) is not None:
+                raise DomainError(
+                    ProblemKind.DUPLICATE, f"{kind.noun} {entry.code!r} already exists", "code"
+                )
+            kind.check_refs(uow, actor, entry)
+            kind.insert(uow, entry)
+            self._audit(uow, actor, "create", kind.audit_entity, entry.code,
+                        kind.created_detail(entry))  # fmt: skip
+        return entry
+
+    def _update(
+        self,
+        actor: Actor,
+        kind: _CatalogueKind[EntryT],
+        code: str,
+        payload: Mapping[str, object],
+    ) -> EntryT:
+        actor.require(Privilege.MODIFY)
+        with self.store.transaction() as uow:
+            entry = kind.updated(_visible(uow, actor, kind, code), payload)
+            kind.check_refs(uow, actor, entry)
+            kind.update(uow, entry)
+            self._audit(uow, actor, "update", kind.audit_entity, code, dict(payload))
+        return entry
+
+    def _get(self, actor: Actor, kind: _CatalogueKind[EntryT], code: str) -> EntryT:
+        actor.require(Privilege.READ)
+        with self.store.transaction() as uow:
+            return _visible(uow, actor, kind, code)
+
+    def _list(self, actor: Actor, kind: _CatalogueKind[EntryT]) -> list[EntryT]:
+        actor.require(Privilege.READ)
+        with self.store.transaction() as uow:
+            return kind.list_visible(uow, actor.service_providers)
+
+    def _delete(self, actor: Actor, kind: _CatalogueKind[EntryT], code: str) -> None:
         actor.require(Privilege.CREATE_DELETE)
         with self.store.transaction() as uow:
-            self._offer(uow, actor, code)
-            if uow.offers.count_subscriptions_of_offer(code):
-                raise DomainError(ProblemKind.IN_USE, f"offer {code!r} has subscriptions")
-            uow.offers.delete_offer(code)
-            self._audit(uow, actor, "delete", "offer", code, {})
-
-    def _offer(self, uow: UnitOfWork, actor: Actor, code: str) -> Offer:
-        offer = uow.offers.get_offer(code)
-        if offer is None or not actor.may_use_provider(offer.service_provider):
-            raise not_found("offer", code)
-        return offer
-
-    def _check_offer_refs(self, uow: UnitOfWork, actor: Actor, offer: Offer) -> None:
-        _provider(uow, actor, offer.service_provider)
-        for i, code in enumerate(offer.products):
-            product = uow.offers.get_product(code)
-            if product is None or product.service_provider != offer.service_provider:
-                raise DomainError(
-                    ProblemKind.UNKNOWN_REFERENCE,
-                    f"product {code!r} does not exist for {offer.service_provider}",
-                    f"products[{i}]",
-                )
+            kind.remove(uow, _visible(uow, actor, kind, code))
+            self._audit(uow, actor, "delete", kind.audit_entity, code, {})
 
     # -- subscriptions ------------------------------------------------------------------------
 
@@ -470,6 +388,157 @@ def _write_class_rows(uow: UnitOfWork, service: BalanceService) -> None:
             },
         )
         uow.config.insert(kind, record)
+
+
+def _visible(uow: UnitOfWork, actor: Actor, kind: _CatalogueKind[EntryT], code: str) -> EntryT:
+    """The entry, when it exists under a provider the actor may use (else: not found)."""
+    entry = kind.get(uow, code)
+    if entry is None or not actor.may_use_provider(entry.service_provider):
+        raise not_found(kind.noun, code)
+    return entry
+
+
+def _check_members(
+    uow: UnitOfWork,
+    owner: _CatalogueEntry,
+    members: _CatalogueKind[EntryT],
+    codes: tuple[str, ...],
+    field: str,
+) -> None:
+    """Each listed member exists under the owner's own service provider."""
+    for i, code in enumerate(codes):
+        member = members.get(uow, code)
+        if member is None or member.service_provider != owner.service_provider:
+            raise DomainError(
+                ProblemKind.UNKNOWN_REFERENCE,
+                f"{members.noun} {code!r} does not exist for {owner.service_provider}",
+                f"{field}[{i}]",
+            )
+
+
+def _check_service_refs(uow: UnitOfWork, actor: Actor, service: BalanceService) -> None:
+    _provider(uow, actor, service.service_provider)
+    currency = service.currency
+    if currency is not None and uow.config.get(ConfigKind.CURRENCY, currency) is None:
+        raise DomainError(
+            ProblemKind.UNKNOWN_REFERENCE, f"currency {currency!r} does not exist", "currency"
+        )
+    for i, code in enumerate(service.charging_classes):
+        if uow.config.get(ConfigKind.CHARGING_CLASS, code) is None:
+            raise DomainError(
+                ProblemKind.UNKNOWN_REFERENCE,
+                f"charging class {code!r} does not exist",
+                f"charging_classes[{i}]",
+            )
+
+
+def _insert_service(uow: UnitOfWork, service: BalanceService) -> None:
+    if uow.config.get(ConfigKind.BALANCE_TYPE, service.balance_type) is not None:
+        raise DomainError(
+            ProblemKind.CONFLICT,
+            f"balance type {service.balance_type!r} exists already; choose another code",
+            "code",
+        )
+    uow.config.insert(ConfigKind.BALANCE_TYPE, _balance_type_record(service))
+    _write_class_rows(uow, service)
+    uow.offers.insert_service(service)
+
+
+def _update_service(uow: UnitOfWork, service: BalanceService) -> None:
+    record = dict(uow.config.get(ConfigKind.BALANCE_TYPE, service.balance_type) or {})
+    record.update(name=service.name[:100], description=service.description)
+    uow.config.update(ConfigKind.BALANCE_TYPE, record)
+    _write_class_rows(uow, service)
+    uow.offers.update_service(service)
+
+
+def _remove_service(uow: UnitOfWork, service: BalanceService) -> None:
+    code = service.code
+    products = uow.offers.products_with_service(code)
+    if products:
+        raise DomainError(
+            ProblemKind.IN_USE, f"service {code!r} is part of product {products[0]!r}"
+        )
+    if uow.offers.count_grants_of_service(code):
+        raise DomainError(ProblemKind.IN_USE, f"service {code!r} has granted balances; keep it")
+    for row in uow.config.codes_where(
+        ConfigKind.BALANCE_TYPE_CLASS, "balance_type", service.balance_type
+    ):
+        uow.config.delete(ConfigKind.BALANCE_TYPE_CLASS, row)
+    uow.offers.delete_service(code)
+    user = uow.config.referenced_by(ConfigKind.BALANCE_TYPE, service.balance_type)
+    if user is not None:
+        raise DomainError(
+            ProblemKind.IN_USE,
+            f"balance type {service.balance_type!r} of service {code!r} is still used by {user}",
+        )
+    uow.config.delete(ConfigKind.BALANCE_TYPE, service.balance_type)
+
+
+def _check_product_refs(uow: UnitOfWork, actor: Actor, product: Product) -> None:
+    _provider(uow, actor, product.service_provider)
+    _check_members(uow, product, _SERVICES, product.services, "services")
+
+
+def _remove_product(uow: UnitOfWork, product: Product) -> None:
+    offers = uow.offers.offers_with_product(product.code)
+    if offers:
+        raise DomainError(
+            ProblemKind.IN_USE, f"product {product.code!r} is part of offer {offers[0]!r}"
+        )
+    uow.offers.delete_product(product.code)
+
+
+def _check_offer_refs(uow: UnitOfWork, actor: Actor, offer: Offer) -> None:
+    _provider(uow, actor, offer.service_provider)
+    _check_members(uow, offer, _PRODUCTS, offer.products, "products")
+
+
+def _remove_offer(uow: UnitOfWork, offer: Offer) -> None:
+    if uow.offers.count_subscriptions_of_offer(offer.code):
+        raise DomainError(ProblemKind.IN_USE, f"offer {offer.code!r} has subscriptions")
+    uow.offers.delete_offer(offer.code)
+
+
+_SERVICES = _CatalogueKind[BalanceService](
+    noun="service",
+    audit_entity="offer-service",
+    check=check_service,
+    updated=updated_service,
+    created_detail=service_payload,
+    check_refs=_check_service_refs,
+    get=lambda uow, code: uow.offers.get_service(code),
+    list_visible=lambda uow, providers: uow.offers.list_services(providers),
+    insert=_insert_service,
+    update=_update_service,
+    remove=_remove_service,
+)
+_PRODUCTS = _CatalogueKind[Product](
+    noun="product",
+    audit_entity="offer-product",
+    check=check_product,
+    updated=lambda current, changes: check_product(_merged(current_payload(current), changes)),
+    created_detail=lambda product: {"services": list(product.services)},
+    check_refs=_check_product_refs,
+    get=lambda uow, code: uow.offers.get_product(code),
+    list_visible=lambda uow, providers: uow.offers.list_products(providers),
+    insert=lambda uow, product: uow.offers.insert_product(product),
+    update=lambda uow, product: uow.offers.update_product(product),
+    remove=_remove_product,
+)
+_OFFERS = _CatalogueKind[Offer](
+    noun="offer",
+    audit_entity="offer",
+    check=check_offer,
+    updated=lambda current, changes: check_offer(_merged(current_payload(current), changes)),
+    created_detail=lambda offer: {"products": list(offer.products), "priority": offer.priority},
+    check_refs=_check_offer_refs,
+    get=lambda uow, code: uow.offers.get_offer(code),
+    list_visible=lambda uow, providers: uow.offers.list_offers(providers),
+    insert=lambda uow, offer: uow.offers.insert_offer(offer),
+    update=lambda uow, offer: uow.offers.update_offer(offer),
+    remove=_remove_offer,
+)
 
 
 def _entity(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict
@@ -16,6 +17,8 @@ from ocs.service.offers import OfferService, SubscriptionInput, current_payload
 from .auth import current_actor
 
 router = APIRouter(tags=["offers"])
+
+EntryT = TypeVar("EntryT", BalanceService, Product, Offer)
 
 
 class SubscribeBody(BaseModel):
@@ -77,98 +80,82 @@ def _grant(grant: BalanceGrant) -> dict[str, Any]:
 # -- services, products, offers -----------------------------------------------------------------
 
 
-@router.post("/offer-services", status_code=201)
-def create_service(
-    payload: dict[str, Any], request: Request, actor: Actor = Depends(current_actor)
-) -> dict[str, Any]:
-    return _service(_offers(request).create_service(actor, payload))
+def _add_catalogue_routes(
+    path: str,
+    name: str,
+    view: Callable[[EntryT], dict[str, Any]],
+    *,
+    create: Callable[[OfferService, Actor, dict[str, Any]], EntryT],
+    list_all: Callable[[OfferService, Actor], list[EntryT]],
+    get: Callable[[OfferService, Actor, str], EntryT],
+    update: Callable[[OfferService, Actor, str, dict[str, Any]], EntryT],
+    delete: Callable[[OfferService, Actor, str], None],
+) -> None:
+    """The five routes of one catalogue kind. The route names (create_<name>, list_<name>s,
+    get_, update_, delete_<name>) keep the OpenAPI operation ids and summaries unchanged."""
+
+    def create_one(
+        payload: dict[str, Any], request: Request, actor: Actor = Depends(current_actor)
+    ) -> dict[str, Any]:
+        return view(create(_offers(request), actor, payload))
+
+    def list_many(request: Request, actor: Actor = Depends(current_actor)) -> list[dict[str, Any]]:
+        return [view(entry) for entry in list_all(_offers(request), actor)]
+
+    def get_one(
+        code: str, request: Request, actor: Actor = Depends(current_actor)
+    ) -> dict[str, Any]:
+        return view(get(_offers(request), actor, code))
+
+    def update_one(
+        code: str, payload: dict[str, Any], request: Request, actor: Actor = Depends(current_actor)
+    ) -> dict[str, Any]:
+        return view(update(_offers(request), actor, code, payload))
+
+    def delete_one(code: str, request: Request, actor: Actor = Depends(current_actor)) -> Response:
+        delete(_offers(request), actor, code)
+        return Response(status_code=204)
+
+    one = f"{path}/{{code}}"
+    router.add_api_route(path, create_one, methods=["POST"], status_code=201, name=f"create_{name}")
+    router.add_api_route(path, list_many, methods=["GET"], name=f"list_{name}s")
+    router.add_api_route(one, get_one, methods=["GET"], name=f"get_{name}")
+    router.add_api_route(one, update_one, methods=["PATCH"], name=f"update_{name}")
+    router.add_api_route(
+        one, delete_one, methods=["DELETE"], status_code=204, name=f"delete_{name}"
+    )
 
 
-@router.get("/offer-services")
-def list_services(request: Request, actor: Actor = Depends(current_actor)) -> list[dict[str, Any]]:
-    return [_service(s) for s in _offers(request).list_services(actor)]
-
-
-@router.get("/offer-services/{code}")
-def get_service(
-    code: str, request: Request, actor: Actor = Depends(current_actor)
-) -> dict[str, Any]:
-    return _service(_offers(request).get_service(actor, code))
-
-
-@router.patch("/offer-services/{code}")
-def update_service(
-    code: str, payload: dict[str, Any], request: Request, actor: Actor = Depends(current_actor)
-) -> dict[str, Any]:
-    return _service(_offers(request).update_service(actor, code, payload))
-
-
-@router.delete("/offer-services/{code}", status_code=204)
-def delete_service(code: str, request: Request, actor: Actor = Depends(current_actor)) -> Response:
-    _offers(request).delete_service(actor, code)
-    return Response(status_code=204)
-
-
-@router.post("/products", status_code=201)
-def create_product(
-    payload: dict[str, Any], request: Request, actor: Actor = Depends(current_actor)
-) -> dict[str, Any]:
-    return _entity(_offers(request).create_product(actor, payload))
-
-
-@router.get("/products")
-def list_products(request: Request, actor: Actor = Depends(current_actor)) -> list[dict[str, Any]]:
-    return [_entity(p) for p in _offers(request).list_products(actor)]
-
-
-@router.get("/products/{code}")
-def get_product(
-    code: str, request: Request, actor: Actor = Depends(current_actor)
-) -> dict[str, Any]:
-    return _entity(_offers(request).get_product(actor, code))
-
-
-@router.patch("/products/{code}")
-def update_product(
-    code: str, payload: dict[str, Any], request: Request, actor: Actor = Depends(current_actor)
-) -> dict[str, Any]:
-    return _entity(_offers(request).update_product(actor, code, payload))
-
-
-@router.delete("/products/{code}", status_code=204)
-def delete_product(code: str, request: Request, actor: Actor = Depends(current_actor)) -> Response:
-    _offers(request).delete_product(actor, code)
-    return Response(status_code=204)
-
-
-@router.post("/offers", status_code=201)
-def create_offer(
-    payload: dict[str, Any], request: Request, actor: Actor = Depends(current_actor)
-) -> dict[str, Any]:
-    return _entity(_offers(request).create_offer(actor, payload))
-
-
-@router.get("/offers")
-def list_offers(request: Request, actor: Actor = Depends(current_actor)) -> list[dict[str, Any]]:
-    return [_entity(o) for o in _offers(request).list_offers(actor)]
-
-
-@router.get("/offers/{code}")
-def get_offer(code: str, request: Request, actor: Actor = Depends(current_actor)) -> dict[str, Any]:
-    return _entity(_offers(request).get_offer(actor, code))
-
-
-@router.patch("/offers/{code}")
-def update_offer(
-    code: str, payload: dict[str, Any], request: Request, actor: Actor = Depends(current_actor)
-) -> dict[str, Any]:
-    return _entity(_offers(request).update_offer(actor, code, payload))
-
-
-@router.delete("/offers/{code}", status_code=204)
-def delete_offer(code: str, request: Request, actor: Actor = Depends(current_actor)) -> Response:
-    _offers(request).delete_offer(actor, code)
-    return Response(status_code=204)
+_add_catalogue_routes(
+    "/offer-services",
+    "service",
+    _service,
+    create=OfferService.create_service,
+    list_all=OfferService.list_services,
+    get=OfferService.get_service,
+    update=OfferService.update_service,
+    delete=OfferService.delete_service,
+)
+_add_catalogue_routes(
+    "/products",
+    "product",
+    _entity,
+    create=OfferService.create_product,
+    list_all=OfferService.list_products,
+    get=OfferService.get_product,
+    update=OfferService.update_product,
+    delete=OfferService.delete_product,
+)
+_add_catalogue_routes(
+    "/offers",
+    "offer",
+    _entity,
+    create=OfferService.create_offer,
+    list_all=OfferService.list_offers,
+    get=OfferService.get_offer,
+    update=OfferService.update_offer,
+    delete=OfferService.delete_offer,
+)
 
 
 # -- subscriptions and grants ---------------------------------------------------------------------
