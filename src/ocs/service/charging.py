@@ -290,6 +290,8 @@ class ChargingEngine:
         self._zone = ZoneInfo(self.settings.rating_time_zone)
         self._cache = WalletCache()
         self._touched: list[CachedWallet] = []
+        # The batch's subscriber lookups, made once by lock_wallets for the requests after it.
+        self._resolved: dict[str, tuple[int, int] | None] = {}
 
     def invalidate_catalog(self) -> None:
         self._catalog = None
@@ -336,11 +338,12 @@ class ChargingEngine:
         engines whose batches share wallets then wait for each other instead of locking
         them in opposite orders and deadlocking (ADR 0007)."""
         wallet_ids: set[int] = set()
+        self._resolved = {}
         for request in requests:
             wallet_id = self._cache.wallet_of_session(request.session_id)
             if wallet_id is None and request.request_type in (RequestType.INITIAL,
                                                               RequestType.EVENT):  # fmt: skip
-                found = _resolve(uow, request)
+                found = self._resolved[request.session_id] = _resolve(uow, request)
                 wallet_id = None if found is None else found[1]
             elif wallet_id is None:
                 session = uow.charging.get_session(request.session_id)
@@ -348,6 +351,12 @@ class ChargingEngine:
             if wallet_id is not None:
                 wallet_ids.add(wallet_id)
         uow.charging.lock_wallets(sorted(wallet_ids))
+
+    def _subscriber(self, uow: UnitOfWork, request: ChargingRequest) -> tuple[int, int] | None:
+        """(subscriber id, wallet id) of the request's caller, as lock_wallets found it."""
+        if request.session_id in self._resolved:
+            return self._resolved.pop(request.session_id)
+        return _resolve(uow, request)
 
     def _cached_session(
         self, uow: UnitOfWork, request: ChargingRequest
@@ -424,7 +433,7 @@ class ChargingEngine:
     ) -> ChargingDecision:
         if uow.charging.get_session(request.session_id) is not None:
             return ChargingDecision(Outcome.UNABLE_TO_COMPLY, detail="the session already exists")
-        found = _resolve(uow, request)
+        found = self._subscriber(uow, request)
         if found is None:
             return ChargingDecision(Outcome.USER_UNKNOWN, detail="no subscriber has this identity")
         subscriber_id, wallet_id = found
@@ -529,7 +538,7 @@ class ChargingEngine:
     def _event(
         self, uow: UnitOfWork, catalog: Catalog, request: ChargingRequest, now: datetime
     ) -> ChargingDecision:
-        found = _resolve(uow, request)
+        found = self._subscriber(uow, request)
         if found is None:
             return ChargingDecision(Outcome.USER_UNKNOWN, detail="no subscriber has this identity")
         subscriber_id, wallet_id = found
