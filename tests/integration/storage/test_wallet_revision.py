@@ -97,4 +97,3 @@ def test_a_row_moved_to_another_wallet_changes_both_revisions(
         )
     assert _revision(services, source) != before[source]
     assert _revision(services, target) != before[target]
-
