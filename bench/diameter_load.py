@@ -257,8 +257,12 @@ def cpu_ticks(pid: int) -> int:
 
 def family_ticks(pid: int) -> int:
     """CPU of a process and its live children (a PostgreSQL postmaster and its backends, ocs
-    serve and its charging engine process)."""
-    total = cpu_ticks(pid)
+    serve and its charging engine processes)."""
+    return cpu_ticks(pid) + children_ticks(pid)
+
+
+def children_ticks(pid: int) -> int:
+    total = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == pid:
             continue
@@ -385,17 +389,19 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     lags: list[float] = []
     lag_task = asyncio.create_task(loop_lag(lags, window.end))
 
-    async def measure() -> tuple[int | None, int | None, float, float]:
+    async def measure() -> tuple[int | None, int | None, int | None, float, float]:
         await asyncio.sleep(max(0.0, window.start - time.perf_counter()))
         # The server with its children: the charging engine runs in a child process.
         server0 = family_ticks(args.server_pid) if args.server_pid else None
+        engines0 = children_ticks(args.server_pid) if args.server_pid else None
         db0 = family_ticks(args.db_pid) if args.db_pid else None
         cpu0, wall0 = time.process_time(), time.perf_counter()
         await asyncio.sleep(max(0.0, window.end - time.perf_counter()))
         wall = time.perf_counter() - wall0
         server = family_ticks(args.server_pid) - server0 if server0 is not None else None
+        engines = children_ticks(args.server_pid) - engines0 if engines0 is not None else None
         db = family_ticks(args.db_pid) - db0 if db0 is not None else None
-        return server, db, time.process_time() - cpu0, wall
+        return server, engines, db, time.process_time() - cpu0, wall
 
     measurer = asyncio.create_task(measure())
     if args.rate:
@@ -405,7 +411,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             asyncio.create_task(load.closed_loop(i)) for i in range(args.sessions_concurrent)
         ]
         await asyncio.wait(sessions, timeout=window.end - time.perf_counter() + DRAIN_TIMEOUT_S)
-    server_ticks, db_ticks, own_cpu_s, wall_s = await measurer
+    server_ticks, engine_ticks, db_ticks, own_cpu_s, wall_s = await measurer
     await lag_task
     for connection in connections:
         if connection.transport is not None:
@@ -440,6 +446,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             if server_ticks is None or not window.answers
             else round(1000 * server_ticks / CLOCK_TICKS_S / window.answers, 3)
         ),
+        # Of the server's: its charging engine processes (the rest is the network side).
+        "engine_cpu_percent": (
+            None if engine_ticks is None else round(100 * engine_ticks / CLOCK_TICKS_S / wall_s, 1)
+        ),
         "db_cpu_percent": (
             None if db_ticks is None else round(100 * db_ticks / CLOCK_TICKS_S / wall_s, 1)
         ),
@@ -464,6 +474,7 @@ def report(result: dict[str, object]) -> str:
         f"{result['connection_errors']}",
         f"server CPU         {result['server_cpu_percent']} % of one core, "
         f"{result['server_cpu_ms_per_request']} ms per request"
+        + (f", engines {result['engine_cpu_percent']} %" if result["engine_cpu_percent"] else "")
         + (f"  (database {result['db_cpu_percent']} %)" if result["db_cpu_percent"] else ""),
         f"generator CPU      {result['generator_cpu_percent']} % of one core, event loop lag p99 "
         f"{result['loop_lag_ms_p99']} ms"
