@@ -350,7 +350,7 @@ class ChargingEngine:
                 wallet_id = None if session is None else session.wallet_id
             if wallet_id is not None:
                 wallet_ids.add(wallet_id)
-        uow.charging.lock_wallets(sorted(wallet_ids))
+        uow.charging.lock_wallets(wallet_ids)
 
     def _subscriber(self, uow: UnitOfWork, request: ChargingRequest) -> tuple[int, int] | None:
         """(subscriber id, wallet id) of the request's caller, as lock_wallets found it."""
@@ -964,8 +964,7 @@ class ChargingEngine:
         sessions = charging.expired_sessions(now, limit)
         reservations = charging.expired_reservations(now, limit)
         # In id order, as the engines lock theirs (ADR 0007).
-        wallet_ids = {s.wallet_id for s in sessions} | {r.wallet_id for r in reservations}
-        charging.lock_wallets(sorted(wallet_ids))
+        charging.lock_wallets({s.wallet_id for s in sessions} | {r.wallet_id for r in reservations})
         for session in sessions:
             for reservation in charging.open_reservations_of_session(session.session_id):
                 ended += charging.end_reservation(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -379,7 +379,7 @@ class ChargingRepository(Protocol):
 
     def get_session(self, session_id: str) -> ChargingSession | None: ...
 
-    def lock_wallets(self, wallet_ids: Sequence[int]) -> None:
+    def lock_wallets(self, wallet_ids: Collection[int]) -> None:
         """Lock these wallets for the transaction, in id order (a no-op where the whole
         database is locked, as on SQLite)."""
         ...

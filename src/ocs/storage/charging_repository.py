@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -336,7 +336,7 @@ class SqlChargingRepository:
         )
         return None if row is None else (int(row[0]), int(row[1]))
 
-    def lock_wallets(self, wallet_ids: Sequence[int]) -> None:
+    def lock_wallets(self, wallet_ids: Collection[int]) -> None:
         if self._sqlite or not wallet_ids:
             return  # SQLite's transaction already holds the one write lock
         # ORDER BY before FOR UPDATE: rows are locked in id order, the same in every engine.

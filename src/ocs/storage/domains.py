@@ -11,7 +11,7 @@ so two units of work can never wait on each other in a circle.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -520,7 +520,7 @@ class RoutedChargingRepository:
     def update_grant_usage(self, grant: Any) -> None:
         self.main.update_grant_usage(grant)
 
-    def lock_wallets(self, wallet_ids: Sequence[int]) -> None:
+    def lock_wallets(self, wallet_ids: Collection[int]) -> None:
         # Main's rows first, then each domain's by number: the unit of work's lock order.
         self.main.lock_wallets(wallet_ids)
         homes: dict[str, list[int]] = {}
