@@ -48,6 +48,8 @@ class SystemClock:
 @dataclass
 class Services:
     engine: Engine
+    # Every database the services write: the main one (engine), then each charging domain's.
+    databases: list[Engine]
     store: Store
     clock: Clock
     configuration: ConfigurationService
@@ -101,6 +103,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     )
     return Services(
         engine=engine,
+        databases=[engine, *(domain.engine for domain in registry.others)],
         store=store,
         clock=clock,
         configuration=ConfigurationService(store, clock),

@@ -34,6 +34,7 @@ from ocs.config import Settings
 from ocs.core.charging import ChargingDecision, ChargingRequest
 from ocs.core.errors import DomainError, ProblemKind
 from ocs.service.group_commit import Job, JobResult, OverloadedError, run_batch
+from ocs.storage.checkpointer import checkpoint_in_background
 
 log = logging.getLogger("ocs.charging")
 
@@ -236,6 +237,9 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
     )
     services = build_services(settings)
     engine = services.charging
+    # On SQLite the engine is the one writer: it should charge, not copy WAL pages.
+    for database in services.databases:
+        checkpoint_in_background(database)
     several = settings.charging_engines > 1
     conn.send("ready")
     sweep_interval_s = settings.charging_sweep_interval_s
