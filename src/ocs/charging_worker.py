@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import itertools
 import logging
 import multiprocessing
@@ -25,6 +26,7 @@ import queue
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing.connection import Connection
@@ -39,6 +41,8 @@ from ocs.storage.checkpointer import checkpoint_in_background
 log = logging.getLogger("ocs.charging")
 
 BATCH_REQUESTS_MAX = 256
+# How often the engine lets Python's collector look at everything it holds (see _Collector).
+FULL_COLLECTION_INTERVAL_S = 600.0
 RESPAWN_DELAY_S = 1.0
 SENDER_POLL_S = 0.5
 # A reply line: (request id, decision) or (request id, (problem kind, detail, field)).
@@ -241,6 +245,7 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
     for database in services.databases:
         checkpoint_in_background(database)
     several = settings.charging_engines > 1
+    collector = _Collector(time.monotonic)
     conn.send("ready")
     sweep_interval_s = settings.charging_sweep_interval_s
     next_sweep = time.monotonic() + sweep_interval_s
@@ -267,11 +272,35 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
                 )
             except OSError:
                 return
+            collector.after_batch()
         if stop:
             return
         if sweeps and time.monotonic() >= next_sweep:
             _sweep(services.store, engine.expire)
             next_sweep = time.monotonic() + sweep_interval_s
+
+
+class _Collector:
+    """Keeps Python's cyclic garbage collector from pausing the engine.
+
+    A full collection scans every object the process holds; with a warm wallet cache (up to
+    50,000 wallets, each a few dozen objects) that is a pause of 50 ms and more, every few
+    seconds under load, and every request waiting in it is late. Whatever survives a batch
+    is frozen instead (`gc.freeze`, which the collector then skips), so the automatic
+    collections only look at what the last batch made. Charging makes few reference cycles
+    (no cycle was found in a 20 s benchmark); the ones frozen before they were collected are
+    found by a full collection every FULL_COLLECTION_INTERVAL_S."""
+
+    def __init__(self, now_s: Callable[[], float]) -> None:
+        self._now_s = now_s
+        self._next_full_s = now_s() + FULL_COLLECTION_INTERVAL_S
+
+    def after_batch(self) -> None:
+        if self._now_s() >= self._next_full_s:
+            gc.unfreeze()
+            gc.collect()
+            self._next_full_s = self._now_s() + FULL_COLLECTION_INTERVAL_S
+        gc.freeze()
 
 
 def _take_batch(conn: Connection) -> tuple[list[tuple[int, ChargingRequest]], bool]:
