@@ -41,7 +41,9 @@ from ocs.storage.checkpointer import checkpoint_in_background
 log = logging.getLogger("ocs.charging")
 
 BATCH_REQUESTS_MAX = 256
-# How often the engine lets Python's collector look at everything it holds (see _Collector).
+# How often the engine collects and freezes what it made, and how often it lets Python's
+# collector look at everything it holds (see _Collector).
+FREEZE_INTERVAL_S = 1.0
 FULL_COLLECTION_INTERVAL_S = 600.0
 RESPAWN_DELAY_S = 1.0
 SENDER_POLL_S = 0.5
@@ -261,17 +263,9 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
         except (EOFError, OSError):
             return  # the server is gone
         if batch:
-            jobs: list[Job] = [partial(engine.process, request=r) for _, r in batch]
-            # Alone, an engine has no one to deadlock with: no need to lock ahead.
-            requests = [r for _, r in batch]
-            prepare = partial(engine.lock_wallets, requests=requests) if several else None
-            results = run_batch(services.store, jobs, prepare=prepare)
-            try:
-                conn.send(
-                    [_reply(rid, result) for (rid, _), result in zip(batch, results, strict=True)]
-                )
-            except OSError:
+            if not _charge(conn, services, batch, several):
                 return
+            # After _charge returned: what the batch made and dropped is garbage by now.
             collector.after_batch()
         if stop:
             return
@@ -280,27 +274,50 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
             next_sweep = time.monotonic() + sweep_interval_s
 
 
+def _charge(
+    conn: Connection, services: Any, batch: list[tuple[int, ChargingRequest]], several: bool
+) -> bool:
+    """Charge one batch and send its decisions; False when the server is gone."""
+    engine = services.charging
+    jobs: list[Job] = [partial(engine.process, request=r) for _, r in batch]
+    # Alone, an engine has no one to deadlock with: no need to lock ahead.
+    requests = [r for _, r in batch]
+    prepare = partial(engine.lock_wallets, requests=requests) if several else None
+    results = run_batch(services.store, jobs, prepare=prepare)
+    try:
+        conn.send([_reply(rid, result) for (rid, _), result in zip(batch, results, strict=True)])
+    except OSError:
+        return False
+    return True
+
+
 class _Collector:
     """Keeps Python's cyclic garbage collector from pausing the engine.
 
     A full collection scans every object the process holds; with a warm wallet cache (up to
     50,000 wallets, each a few dozen objects) that is a pause of 50 ms and more, every few
-    seconds under load, and every request waiting in it is late. Whatever survives a batch
-    is frozen instead (`gc.freeze`, which the collector then skips), so the automatic
-    collections only look at what the last batch made. Charging makes few reference cycles
-    (no cycle was found in a 20 s benchmark); the ones frozen before they were collected are
-    found by a full collection every FULL_COLLECTION_INTERVAL_S."""
+    seconds under load, and every request waiting in it is late. So once a second, between
+    batches, the engine collects what is not frozen yet (only what the last second made: a
+    few milliseconds), which frees that second's reference cycles (a failed request's
+    exception and traceback make one), and freezes the rest (`gc.freeze`: the collector skips
+    it from then on). A cycle among objects that were alive when frozen and died later stays
+    until the full collection every FULL_COLLECTION_INTERVAL_S."""
 
     def __init__(self, now_s: Callable[[], float]) -> None:
         self._now_s = now_s
+        self._next_freeze_s = now_s()
         self._next_full_s = now_s() + FULL_COLLECTION_INTERVAL_S
 
     def after_batch(self) -> None:
-        if self._now_s() >= self._next_full_s:
+        now_s = self._now_s()
+        if now_s >= self._next_full_s:
             gc.unfreeze()
-            gc.collect()
-            self._next_full_s = self._now_s() + FULL_COLLECTION_INTERVAL_S
+            self._next_full_s = now_s + FULL_COLLECTION_INTERVAL_S
+        elif now_s < self._next_freeze_s:
+            return
+        gc.collect()
         gc.freeze()
+        self._next_freeze_s = now_s + FREEZE_INTERVAL_S
 
 
 def _take_batch(conn: Connection) -> tuple[list[tuple[int, ChargingRequest]], bool]:

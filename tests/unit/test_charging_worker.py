@@ -1,5 +1,5 @@
-"""The engine process keeps Python's collector off what survived its batches, and still finds
-reference cycles now and then."""
+"""The engine process keeps Python's collector off what survived its batches, and still frees
+reference cycles."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ocs.charging_worker import FULL_COLLECTION_INTERVAL_S, _Collector
+from ocs.charging_worker import FREEZE_INTERVAL_S, FULL_COLLECTION_INTERVAL_S, _Collector
 
 
 class _Node:
@@ -18,39 +18,52 @@ class _Node:
 
 
 @pytest.fixture
-def unfrozen() -> Iterator[None]:
+def clock_s() -> Iterator[list[float]]:
     gc.collect()
-    yield
+    yield [1000.0]
     gc.unfreeze()
 
 
-def _cycle() -> weakref.ref[_Node]:
+def _cycle() -> tuple[_Node, weakref.ref[_Node]]:
     a, b = _Node(), _Node()
     a.other, b.other = b, a
-    return weakref.ref(a)
+    return a, weakref.ref(a)
 
 
-def test_what_survives_a_batch_is_skipped_until_the_full_collection(unfrozen: None) -> None:
-    now_s = [1000.0]
-    collector = _Collector(lambda: now_s[0])
-    cycle = _cycle()  # garbage already, but only the cyclic collector can free it
+def test_a_batch_s_garbage_cycles_are_freed_before_the_freeze(clock_s: list[float]) -> None:
+    collector = _Collector(lambda: clock_s[0])
+    cycle = _cycle()[1]  # already garbage: only the cyclic collector can free it
     collector.after_batch()
+    assert cycle() is None
     assert gc.get_freeze_count() > 0
+
+
+def test_what_was_alive_at_the_freeze_waits_for_the_full_collection(
+    clock_s: list[float],
+) -> None:
+    collector = _Collector(lambda: clock_s[0])
+    node, cycle = _cycle()
+    collector.after_batch()  # frozen while still in use
+    del node
     gc.collect()
     assert cycle() is not None  # frozen: the collector does not look at it
 
-    now_s[0] += FULL_COLLECTION_INTERVAL_S - 1
-    collector.after_batch()
+    clock_s[0] += FREEZE_INTERVAL_S
+    collector.after_batch()  # a second later: collects and freezes only the new objects
     assert cycle() is not None
 
-    now_s[0] += 1
+    clock_s[0] += FULL_COLLECTION_INTERVAL_S
     collector.after_batch()
     assert cycle() is None  # the full collection found it
 
 
-def test_cycles_made_after_the_freeze_are_collected_as_usual(unfrozen: None) -> None:
-    collector = _Collector(lambda: 0.0)
+def test_between_freezes_a_batch_leaves_the_collector_alone(clock_s: list[float]) -> None:
+    collector = _Collector(lambda: clock_s[0])
     collector.after_batch()
-    cycle = _cycle()
-    gc.collect()
-    assert cycle() is None
+    frozen = gc.get_freeze_count()
+    kept = [_Node() for _ in range(10)]
+    collector.after_batch()  # within the second: no collection, no freeze
+    assert gc.get_freeze_count() == frozen
+    clock_s[0] += FREEZE_INTERVAL_S
+    collector.after_batch()
+    assert gc.get_freeze_count() >= frozen + len(kept)
