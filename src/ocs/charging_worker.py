@@ -30,13 +30,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ocs.config import Settings
 from ocs.core.charging import ChargingDecision, ChargingRequest
 from ocs.core.errors import DomainError, ProblemKind
 from ocs.service.group_commit import Job, JobResult, OverloadedError, run_batch
 from ocs.storage.checkpointer import checkpoint_in_background
+
+if TYPE_CHECKING:
+    from ocs.bootstrap import Services
 
 log = logging.getLogger("ocs.charging")
 
@@ -275,7 +278,7 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
 
 
 def _charge(
-    conn: Connection, services: Any, batch: list[tuple[int, ChargingRequest]], several: bool
+    conn: Connection, services: Services, batch: list[tuple[int, ChargingRequest]], several: bool
 ) -> bool:
     """Charge one batch and send its decisions; False when the server is gone."""
     engine = services.charging
@@ -311,7 +314,7 @@ class _Collector:
     def after_batch(self) -> None:
         now_s = self._now_s()
         if now_s >= self._next_full_s:
-            gc.unfreeze()
+            gc.unfreeze()  # this time the collection below looks at everything
             self._next_full_s = now_s + FULL_COLLECTION_INTERVAL_S
         elif now_s < self._next_freeze_s:
             return
