@@ -30,12 +30,19 @@ def _cycle() -> tuple[_Node, weakref.ref[_Node]]:
     return a, weakref.ref(a)
 
 
-def test_a_batch_s_garbage_cycles_are_freed_before_the_freeze(clock_s: list[float]) -> None:
-    collector = _Collector(lambda: clock_s[0])
+def test_start_up_is_frozen_at_once(clock_s: list[float]) -> None:
     cycle = _cycle()[1]  # already garbage: only the cyclic collector can free it
-    collector.after_batch()
+    _Collector(lambda: clock_s[0])
     assert cycle() is None
     assert gc.get_freeze_count() > 0
+
+
+def test_a_batch_s_garbage_cycles_are_freed_before_the_freeze(clock_s: list[float]) -> None:
+    collector = _Collector(lambda: clock_s[0])
+    cycle = _cycle()[1]
+    clock_s[0] += FREEZE_INTERVAL_S
+    collector.after_batch()
+    assert cycle() is None
 
 
 def test_what_was_alive_at_the_freeze_waits_for_the_full_collection(
@@ -43,6 +50,7 @@ def test_what_was_alive_at_the_freeze_waits_for_the_full_collection(
 ) -> None:
     collector = _Collector(lambda: clock_s[0])
     node, cycle = _cycle()
+    clock_s[0] += FREEZE_INTERVAL_S
     collector.after_batch()  # frozen while still in use
     del node
     gc.collect()
@@ -59,7 +67,6 @@ def test_what_was_alive_at_the_freeze_waits_for_the_full_collection(
 
 def test_between_freezes_a_batch_leaves_the_collector_alone(clock_s: list[float]) -> None:
     collector = _Collector(lambda: clock_s[0])
-    collector.after_batch()
     frozen = gc.get_freeze_count()
     kept = [_Node() for _ in range(10)]
     collector.after_batch()  # within the second: no collection, no freeze
