@@ -6,8 +6,10 @@ server process keeps the network side and a child process owns the engine, its w
 and the group commit; they talk over a pipe.
 
 Group commit carries over: the child takes every request waiting in the pipe (up to a batch
-maximum), runs them in one transaction (`run_batch`), and only then sends their decisions
-back, so an answer still leaves only after its change is durable. The child also runs the
+maximum), runs them in one transaction (`run_batch`), and sends their decisions back only
+once that transaction is durable. On SQLite the commit does not wait for the WAL's fsync: a
+thread of the child fsyncs the WAL and then sends, while the child charges the next batch
+(ADR 0009). The child also runs the
 reservation expiry sweep. If the child dies, waiting requests fail (the network retries them
 and stored answers keep retries from charging twice) and a new child starts. If the server
 process dies, the child sees the pipe close and exits. On PostgreSQL there may be several
@@ -22,6 +24,7 @@ import gc
 import itertools
 import logging
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -37,6 +40,7 @@ from ocs.core.charging import ChargingDecision, ChargingRequest
 from ocs.core.errors import DomainError, ProblemKind
 from ocs.service.group_commit import Job, JobResult, OverloadedError, run_batch
 from ocs.storage.checkpointer import checkpoint_in_background
+from ocs.storage.wal_sync import defer_wal_sync
 
 if TYPE_CHECKING:
     from ocs.bootstrap import Services
@@ -49,6 +53,8 @@ BATCH_REQUESTS_MAX = 256
 FREEZE_INTERVAL_S = 1.0
 FULL_COLLECTION_INTERVAL_S = 600.0
 RESPAWN_DELAY_S = 1.0
+# The engine's exit status when an fsync failed: what it committed may not be on disk.
+EXIT_SYNC_FAILED = 75
 SENDER_POLL_S = 0.5
 # A reply line: (request id, decision) or (request id, (problem kind, detail, field)).
 Reply = tuple[int, ChargingDecision | tuple[str, str, str | None]]
@@ -245,13 +251,25 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
         level=settings.log_level.upper(), format="%(levelname)s %(name)s[engine]: %(message)s"
     )
     services = build_services(settings)
-    engine = services.charging
-    # On SQLite the engine is the one writer: it should charge, not copy WAL pages.
+    # On SQLite the engine is the one writer: it should charge, not wait for fsyncs or copy
+    # WAL pages.
+    wal_files = [w for w in map(defer_wal_sync, services.databases) if w is not None]
     for database in services.databases:
         checkpoint_in_background(database)
+    conn.send("ready")
+    acks = _Acknowledger(conn, [w.sync for w in wal_files])
+    try:
+        _serve(conn, services, acks, settings, sweeps)
+    finally:
+        acks.close()
+
+
+def _serve(
+    conn: Connection, services: Services, acks: _Acknowledger, settings: Settings, sweeps: bool
+) -> None:
+    engine = services.charging
     several = settings.charging_engines > 1
     collector = _Collector(time.monotonic)
-    conn.send("ready")
     sweep_interval_s = settings.charging_sweep_interval_s
     next_sweep = time.monotonic() + sweep_interval_s
     while True:
@@ -266,7 +284,8 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
         except (EOFError, OSError):
             return  # the server is gone
         if batch:
-            if not _charge(conn, services, batch, several):
+            _charge(acks, services, batch, several)
+            if acks.server_gone:
                 return
             # After _charge returned: what the batch made and dropped is garbage by now.
             collector.after_batch()
@@ -278,20 +297,90 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
 
 
 def _charge(
-    conn: Connection, services: Services, batch: list[tuple[int, ChargingRequest]], several: bool
-) -> bool:
-    """Charge one batch and send its decisions; False when the server is gone."""
+    acks: _Acknowledger,
+    services: Services,
+    batch: list[tuple[int, ChargingRequest]],
+    several: bool,
+) -> None:
+    """Charge one batch and hand its decisions to be sent once durable."""
     engine = services.charging
     jobs: list[Job] = [partial(engine.process, request=r) for _, r in batch]
     # Alone, an engine has no one to deadlock with: no need to lock ahead.
     requests = [r for _, r in batch]
     prepare = partial(engine.lock_wallets, requests=requests) if several else None
     results = run_batch(services.store, jobs, prepare=prepare)
-    try:
-        conn.send([_reply(rid, result) for (rid, _), result in zip(batch, results, strict=True)])
-    except OSError:
-        return False
-    return True
+    acks.send([_reply(rid, result) for (rid, _), result in zip(batch, results, strict=True)])
+
+
+class _Acknowledger:
+    """Sends each batch's decisions once its commit is on disk, from a thread of its own.
+
+    The engine hands a batch's replies over after its commit returned; this thread takes
+    every batch handed over so far, fsyncs (`syncs`: one per SQLite database, none on
+    PostgreSQL, whose commits are durable when they return), then sends them in order. So one
+    fsync covers every batch committed before it, and the engine charges the next batch
+    meanwhile. If an fsync fails, what was committed may never reach the disk and the kernel
+    may have dropped it from memory too: the process ends (`die`) without answering, and
+    the server starts a new engine, which reads what is on disk."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        syncs: list[Callable[[], None]],
+        die: Callable[[int], object] = os._exit,
+    ) -> None:
+        self._conn = conn
+        self._syncs = syncs
+        self._die = die
+        self._queue: queue.SimpleQueue[list[Reply] | None] = queue.SimpleQueue()
+        self.server_gone = False
+        self._thread = threading.Thread(target=self._run, name="charging-acks", daemon=True)
+        self._thread.start()
+
+    def send(self, replies: list[Reply]) -> None:
+        """Queue a committed batch's replies."""
+        self._queue.put(replies)
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Send what is queued, then stop the thread."""
+        self._queue.put(None)
+        self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        while True:
+            batches, stop = _drain(self._queue)
+            if not batches:
+                return
+            try:
+                for sync in self._syncs:
+                    sync()
+            except OSError:
+                log.critical("fsync failed; the engine stops without answering", exc_info=True)
+                self._die(EXIT_SYNC_FAILED)
+                return
+            try:
+                for replies in batches:
+                    self._conn.send(replies)
+            except OSError:
+                self.server_gone = True
+                return
+            if stop:
+                return
+
+
+def _drain(
+    waiting: queue.SimpleQueue[list[Reply] | None],
+) -> tuple[list[list[Reply]], bool]:
+    """The next queued batches (at least one, waiting for it); True when told to stop."""
+    batches: list[list[Reply]] = []
+    item = waiting.get()
+    while item is not None:
+        batches.append(item)
+        try:
+            item = waiting.get_nowait()
+        except queue.Empty:
+            return batches, False
+    return batches, True
 
 
 class _Collector:
