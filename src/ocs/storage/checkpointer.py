@@ -9,8 +9,9 @@ checkpoint stays, at a larger WAL: by then this thread has copied nearly every p
 engine only copies the last few and fsyncs, and the next transaction can start the WAL over
 (a background pass alone rarely catches a busy writer between two transactions).
 
-Durability does not change: every commit still fsyncs the WAL (synchronous=FULL), and the
-checkpointer fsyncs the database file before SQLite may reuse the WAL.
+Durability does not change: the WAL is still fsynced after every commit before its answers
+leave (ADR 0009), and the checkpointer fsyncs the database file before SQLite may reuse the
+WAL.
 """
 
 from __future__ import annotations
