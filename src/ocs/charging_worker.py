@@ -40,6 +40,7 @@ from ocs.core.charging import ChargingDecision, ChargingRequest
 from ocs.core.errors import DomainError, ProblemKind
 from ocs.service.group_commit import Job, JobResult, OverloadedError, run_batch
 from ocs.storage.checkpointer import checkpoint_in_background
+from ocs.storage.engine import set_page_cache
 from ocs.storage.wal_sync import defer_wal_sync
 
 if TYPE_CHECKING:
@@ -251,10 +252,11 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
         level=settings.log_level.upper(), format="%(levelname)s %(name)s[engine]: %(message)s"
     )
     services = build_services(settings)
-    # On SQLite the engine is the one writer: it should charge, not wait for fsyncs or copy
-    # WAL pages.
+    # On SQLite the engine is the one writer: it should charge, not wait for fsyncs, re-read
+    # pages or copy WAL pages.
     wal_files = [w for w in map(defer_wal_sync, services.databases) if w is not None]
     for database in services.databases:
+        set_page_cache(database, settings.charging_sqlite_cache_mib)
         checkpoint_in_background(database)
     conn.send("ready")
     acks = _Acknowledger(conn, [w.sync for w in wal_files])

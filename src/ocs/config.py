@@ -33,6 +33,9 @@ class Settings:
     # Engine processes charging side by side (by Session-Id). More than one needs PostgreSQL:
     # SQLite lets one writer in at a time, so a second engine would only wait for the first.
     charging_engines: int = 1
+    # SQLite's page cache of each engine connection: the engine reads random wallets, buckets
+    # and index pages all day, and SQLite's default of 2 MB re-reads most of them from the OS.
+    charging_sqlite_cache_mib: int = 256
     rating_time_zone: str = "UTC"
     # Bearer token 5G network functions present on Nchf; None accepts any consumer.
     nchf_token: str | None = None
@@ -66,6 +69,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.charging_engines < 1:
             raise ValueError("OCS_CHARGING_ENGINES must be at least 1")
+        if self.charging_sqlite_cache_mib < 1:
+            raise ValueError("OCS_CHARGING_SQLITE_CACHE_MIB must be at least 1")
         urls = [self.database_url, *(url for _, url in self.charging_domain_urls)]
         if self.charging_engines > 1 and (
             self.charging_worker != "process" or not all(u.startswith("postgresql") for u in urls)
@@ -102,6 +107,7 @@ class Settings:
             charging_queue_requests_max=int(env.get("OCS_CHARGING_QUEUE_REQUESTS_MAX", "10000")),
             charging_worker=_choice(env, "OCS_CHARGING_WORKER", "process", ("process", "thread")),
             charging_engines=int(env.get("OCS_CHARGING_ENGINES", "1")),
+            charging_sqlite_cache_mib=int(env.get("OCS_CHARGING_SQLITE_CACHE_MIB", "256")),
             rating_time_zone=env.get("OCS_RATING_TIME_ZONE", "UTC"),
             nchf_token=env.get("OCS_NCHF_TOKEN") or None,
             charging_domain_urls=_domain_urls(env.get("OCS_CHARGING_DOMAINS", "")),

@@ -188,6 +188,14 @@ def test_several_engines_need_postgresql_and_engine_processes(url: str, worker: 
         Settings(database_url=url, charging_engines=0)
 
 
+def test_the_engine_s_page_cache_is_set_in_mib() -> None:
+    env = {"OCS_CHARGING_SQLITE_CACHE_MIB": "64"}
+    assert Settings.from_env(env).charging_sqlite_cache_mib == 64
+    assert Settings.from_env({}).charging_sqlite_cache_mib == 256
+    with pytest.raises(ValueError, match="OCS_CHARGING_SQLITE_CACHE_MIB must be at least 1"):
+        Settings(database_url="sqlite:///x.db", charging_sqlite_cache_mib=0)
+
+
 def test_sessions_spread_over_the_engines() -> None:
     assert engine_of("pgw;1;2", 1) == 0
     picks = [engine_of(f"pgw;{i}", 3) for i in range(300)]

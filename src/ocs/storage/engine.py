@@ -40,6 +40,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def set_page_cache(engine: Engine, cache_mib: int) -> None:
+    """Give each of `engine`'s SQLite connections a page cache of `cache_mib` MiB (SQLite's
+    default is 2 MB); nothing for other databases."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    def page_cache(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")  # negative: in KiB
+        cursor.close()
+
+    event.listen(engine, "connect", page_cache)
+    engine.dispose()  # pooled connections reopen with it
+
+
 def _sqlite_begin_immediate(connection: Any) -> None:
     # Take the write lock at BEGIN so read-then-write units of work never deadlock on upgrade.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
