@@ -1,0 +1,106 @@
+"""The charging engine's CPU per request on a copy of the benchmark's database, in process.
+
+    .venv/bin/python bench/engine_inprocess.py /tmp/ocs-bench/sqlite-100000.template.db \\
+        [--requests 20000] [--batch 100] [--cache-mib 256] [--sessions-concurrent 200]
+
+No network, no codec, no pipe: requests go straight to `ChargingEngine.process`, `--batch`
+per transaction, on a copy of a database `bench/provision.py` made (the template that
+`bench/run_diameter_bench.sh sqlite` caches). The engine's connections are set up as in its
+process (commits without fsync, the page cache, the background checkpointer), so the figure
+is the engine's main thread: the CPU it spends per request (`time.thread_time`), which is
+steadier on a shared machine than any rate. Sessions of INITIAL, 3 UPDATEs and TERMINATION for
+random subscribers, `--sessions-concurrent` of them open at once and served in random order.
+`--cache-mib 0` leaves SQLite's default page cache (2 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ocs.bootstrap import Services, build_services
+from ocs.config import Settings
+from ocs.core.charging import (
+    ChargingRequest,
+    IdentityType,
+    RequestType,
+    ServiceRequest,
+    UnitAmounts,
+)
+from ocs.storage.checkpointer import checkpoint_in_background
+from ocs.storage.engine import set_page_cache
+from ocs.storage.wal_sync import defer_wal_sync
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.catalog import DATA_RG, MB, msisdn
+
+STEPS = (RequestType.INITIAL,) + (RequestType.UPDATE,) * 3 + (RequestType.TERMINATION,)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("template", type=Path, help="a database bench/provision.py made")
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--cache-mib", type=int, default=256)
+    parser.add_argument("--sessions-concurrent", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    db = Path(tempfile.mkdtemp()) / "engine.db"
+    shutil.copyfile(args.template, db)
+    services = build_services(Settings(database_url=f"sqlite:///{db}"))
+    for database in services.databases:  # as run_engine_process sets them up
+        defer_wal_sync(database)
+        if args.cache_mib:
+            set_page_cache(database, args.cache_mib)
+        checkpoint_in_background(database)
+    requests = _requests(services, args)
+    gc.collect()
+    gc.freeze()
+    started_cpu, started = time.thread_time(), time.perf_counter()
+    for first in range(0, len(requests), args.batch):
+        with services.store.transaction() as uow:
+            for request in requests[first : first + args.batch]:
+                services.charging.process(uow, request)
+    cpu_s, wall_s = time.thread_time() - started_cpu, time.perf_counter() - started
+    print(
+        f"{len(requests)} requests in batches of {args.batch}, page cache "
+        f"{args.cache_mib or 'default'} MiB: {cpu_s / len(requests) * 1e6:.0f} us CPU per "
+        f"request (main thread), {len(requests) / wall_s:.0f} requests/s wall"
+    )
+    shutil.rmtree(db.parent)
+
+
+def _requests(services: Services, args: argparse.Namespace) -> list[ChargingRequest]:
+    """Interleaved sessions over random subscribers, each request in its session's order."""
+    rnd = random.Random(args.seed)
+    open_sessions: dict[str, tuple[int, str]] = {}  # session -> (next step, MSISDN)
+    requests = []
+    for index in range(args.requests):
+        if len(open_sessions) < args.sessions_concurrent:
+            open_sessions[f"s-{index}"] = (0, msisdn(rnd.randrange(args.subscribers)))
+        session_id = rnd.choice(list(open_sessions))
+        step, number = open_sessions[session_id]
+        kind = STEPS[step]
+        used = None if kind is RequestType.INITIAL else UnitAmounts(total_octets=MB)
+        wanted = None if kind is RequestType.TERMINATION else UnitAmounts(total_octets=MB)
+        service = ServiceRequest(DATA_RG, requested=wanted, used=used)
+        identity = ((IdentityType.E164, number),)
+        now = services.clock.now()
+        requests.append(ChargingRequest(session_id, step, kind, identity, now, (service,)))
+        if step + 1 == len(STEPS):
+            del open_sessions[session_id]
+        else:
+            open_sessions[session_id] = (step + 1, number)
+    return requests
+
+
+if __name__ == "__main__":
+    main()
