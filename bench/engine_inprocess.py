@@ -26,13 +26,7 @@ from pathlib import Path
 
 from ocs.bootstrap import Services, build_services
 from ocs.config import Settings
-from ocs.core.charging import (
-    ChargingRequest,
-    IdentityType,
-    RequestType,
-    ServiceRequest,
-    UnitAmounts,
-)
+from ocs.core import charging as c
 from ocs.storage.checkpointer import checkpoint_in_background
 from ocs.storage.engine import set_page_cache
 from ocs.storage.wal_sync import defer_wal_sync
@@ -40,7 +34,7 @@ from ocs.storage.wal_sync import defer_wal_sync
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.catalog import DATA_RG, MB, msisdn
 
-STEPS = (RequestType.INITIAL,) + (RequestType.UPDATE,) * 3 + (RequestType.TERMINATION,)
+STEPS = (c.RequestType.INITIAL,) + (c.RequestType.UPDATE,) * 3 + (c.RequestType.TERMINATION,)
 
 
 def main() -> None:
@@ -78,7 +72,7 @@ def main() -> None:
     shutil.rmtree(db.parent)
 
 
-def _requests(services: Services, args: argparse.Namespace) -> list[ChargingRequest]:
+def _requests(services: Services, args: argparse.Namespace) -> list[c.ChargingRequest]:
     """Interleaved sessions over random subscribers, each request in its session's order."""
     rnd = random.Random(args.seed)
     open_sessions: dict[str, tuple[int, str]] = {}  # session -> (next step, MSISDN)
@@ -89,12 +83,12 @@ def _requests(services: Services, args: argparse.Namespace) -> list[ChargingRequ
         session_id = rnd.choice(list(open_sessions))
         step, number = open_sessions[session_id]
         kind = STEPS[step]
-        used = None if kind is RequestType.INITIAL else UnitAmounts(total_octets=MB)
-        wanted = None if kind is RequestType.TERMINATION else UnitAmounts(total_octets=MB)
-        service = ServiceRequest(DATA_RG, requested=wanted, used=used)
-        identity = ((IdentityType.E164, number),)
+        used = None if kind is c.RequestType.INITIAL else c.UnitAmounts(total_octets=MB)
+        wanted = None if kind is c.RequestType.TERMINATION else c.UnitAmounts(total_octets=MB)
+        service = c.ServiceRequest(DATA_RG, requested=wanted, used=used)
+        identity = ((c.IdentityType.E164, number),)
         now = services.clock.now()
-        requests.append(ChargingRequest(session_id, step, kind, identity, now, (service,)))
+        requests.append(c.ChargingRequest(session_id, step, kind, identity, now, (service,)))
         if step + 1 == len(STEPS):
             del open_sessions[session_id]
         else:
