@@ -9,11 +9,12 @@ Group commit carries over: the child takes every request waiting in the pipe (up
 maximum), runs them in one transaction (`run_batch`), and sends their decisions back only
 once that transaction is durable. On SQLite the commit does not wait for the WAL's fsync: a
 thread of the child fsyncs the WAL and then sends, while the child charges the next batch
-(ADR 0009). The child also runs the
-reservation expiry sweep. If the child dies, waiting requests fail (the network retries them
-and stored answers keep retries from charging twice) and a new child starts. If the server
-process dies, the child sees the pipe close and exits. On PostgreSQL there may be several
-children (OCS_CHARGING_ENGINES); the first one sweeps.
+(ADR 0009). The child also runs the reservation expiry sweep (its commits become durable
+with the next batch's fsync, or the checkpointer's, within a second). If the child dies,
+waiting requests fail (the network retries them and stored answers keep retries from
+charging twice) and a new child starts. If the server process dies, the child sees the pipe
+close and exits. On PostgreSQL there may be several children (OCS_CHARGING_ENGINES); the
+first one sweeps.
 """
 
 from __future__ import annotations
