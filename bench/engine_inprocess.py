@@ -25,11 +25,9 @@ import time
 from pathlib import Path
 
 from ocs.bootstrap import Services, build_services
+from ocs.charging_worker import set_up_engine_databases
 from ocs.config import Settings
 from ocs.core import charging as c
-from ocs.storage.checkpointer import checkpoint_in_background
-from ocs.storage.engine import set_page_cache
-from ocs.storage.wal_sync import defer_wal_sync
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.catalog import DATA_RG, MB, msisdn
@@ -50,11 +48,7 @@ def main() -> None:
     db = Path(tempfile.mkdtemp()) / "engine.db"
     shutil.copyfile(args.template, db)
     services = build_services(Settings(database_url=f"sqlite:///{db}"))
-    for database in services.databases:  # as run_engine_process sets them up
-        defer_wal_sync(database)
-        if args.cache_mib:
-            set_page_cache(database, args.cache_mib)
-        checkpoint_in_background(database)
+    set_up_engine_databases(services.databases, args.cache_mib or None)
     requests = _requests(services, args)
     gc.collect()
     gc.freeze()

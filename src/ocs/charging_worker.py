@@ -42,9 +42,11 @@ from ocs.core.errors import DomainError, ProblemKind
 from ocs.service.group_commit import Job, JobResult, OverloadedError, run_batch
 from ocs.storage.checkpointer import checkpoint_in_background
 from ocs.storage.engine import set_page_cache
-from ocs.storage.wal_sync import defer_wal_sync
+from ocs.storage.wal_sync import WalFile, defer_wal_sync
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from ocs.bootstrap import Services
 
 log = logging.getLogger("ocs.charging")
@@ -253,18 +255,26 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
         level=settings.log_level.upper(), format="%(levelname)s %(name)s[engine]: %(message)s"
     )
     services = build_services(settings)
-    # On SQLite the engine is the one writer: it should charge, not wait for fsyncs, re-read
-    # pages or copy WAL pages.
-    wal_files = [w for w in map(defer_wal_sync, services.databases) if w is not None]
-    for database in services.databases:
-        set_page_cache(database, settings.charging_sqlite_cache_mib)
-        checkpoint_in_background(database)
+    wal_files = set_up_engine_databases(services.databases, settings.charging_sqlite_cache_mib)
     conn.send("ready")
     acks = _Acknowledger(conn, [w.sync for w in wal_files])
     try:
         _serve(conn, services, acks, settings, sweeps)
     finally:
         acks.close()
+
+
+def set_up_engine_databases(databases: list[Engine], cache_mib: int | None) -> list[WalFile]:
+    """Set the engine's databases up for charging; returns the WAL files it must fsync before
+    answering. On SQLite the engine is the one writer: it should charge, not wait for fsyncs
+    (ADR 0009), re-read pages (a page cache of `cache_mib` MiB; None keeps SQLite's 2 MB) or
+    copy WAL pages (ADR 0008)."""
+    wal_files = [w for w in map(defer_wal_sync, databases) if w is not None]
+    for database in databases:
+        if cache_mib is not None:
+            set_page_cache(database, cache_mib)
+        checkpoint_in_background(database)
+    return wal_files
 
 
 def _serve(

@@ -20,9 +20,10 @@ import logging
 import sqlite3
 import threading
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
+
+from ocs.storage.engine import set_on_each_connection, sqlite_file
 
 log = logging.getLogger("ocs.storage")
 
@@ -80,19 +81,12 @@ def checkpoint(db: sqlite3.Connection) -> CheckpointResult:
 
 def checkpoint_in_background(engine: Engine) -> WalCheckpointer | None:
     """Move `engine`'s checkpoints to a background thread; None when it is not a SQLite file."""
-    path = engine.url.database
-    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+    path = sqlite_file(engine)
+    if path is None:
         return None
-    event.listen(engine, "connect", _engine_checkpoints_later)
-    engine.dispose()  # pooled connections reopen with the later checkpoint
+    set_on_each_connection(engine, f"wal_autocheckpoint={ENGINE_CHECKPOINT_WAL_PAGES}")
     with engine.connect():
         pass  # the file exists and is in WAL mode (engine.py) before the thread opens it
     checkpointer = WalCheckpointer(path)
     checkpointer.start()
     return checkpointer
-
-
-def _engine_checkpoints_later(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA wal_autocheckpoint={ENGINE_CHECKPOINT_WAL_PAGES}")
-    cursor.close()

@@ -40,19 +40,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def sqlite_file(engine: Engine) -> str | None:
+    """The path of `engine`'s SQLite file; None for other databases and in-memory SQLite."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        return None
+    return path
+
+
+def set_on_each_connection(engine: Engine, pragma: str) -> None:
+    """Run `PRAGMA <pragma>` on every connection `engine` opens from now on; pooled
+    connections are closed so that they reopen with it."""
+
+    def run(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    event.listen(engine, "connect", run)
+    engine.dispose()
+
+
 def set_page_cache(engine: Engine, cache_mib: int) -> None:
     """Give each of `engine`'s SQLite connections a page cache of `cache_mib` MiB (SQLite's
     default is 2 MB); nothing for other databases."""
-    if engine.dialect.name != "sqlite":
-        return
-
-    def page_cache(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")  # negative: in KiB
-        cursor.close()
-
-    event.listen(engine, "connect", page_cache)
-    engine.dispose()  # pooled connections reopen with it
+    if engine.dialect.name == "sqlite":
+        set_on_each_connection(engine, f"cache_size=-{cache_mib * 1024}")  # negative: in KiB
 
 
 def _sqlite_begin_immediate(connection: Any) -> None:

@@ -16,9 +16,10 @@ checkpoint copies from it, and the database file before the WAL may be reused.
 from __future__ import annotations
 
 import os
-from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
+
+from ocs.storage.engine import set_on_each_connection, sqlite_file
 
 
 class WalFile:
@@ -53,15 +54,8 @@ def defer_wal_sync(engine: Engine) -> WalFile | None:
     """Make `engine`'s commits skip the WAL fsync, which the caller then owes through the
     returned WalFile before it reports any commit; None when `engine` is not a SQLite file
     (its commits stay synchronous)."""
-    path = engine.url.database
-    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+    path = sqlite_file(engine)
+    if path is None:
         return None
-    event.listen(engine, "connect", _commit_without_fsync)
-    engine.dispose()  # pooled connections reopen with the setting
+    set_on_each_connection(engine, "synchronous=NORMAL")
     return WalFile(path)
-
-
-def _commit_without_fsync(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ocs.storage.engine import make_engine, set_page_cache
+from ocs.storage.engine import make_engine
 from ocs.storage.wal_sync import WalFile, defer_wal_sync
 
 
@@ -71,14 +71,3 @@ def test_only_sqlite_files_defer_their_fsync(tmp_path: Path) -> None:
     # No connection is made to find out: the server need not be there.
     assert defer_wal_sync(make_engine("postgresql://nobody@127.0.0.1:1/none")) is None
     WalFile(str(tmp_path / "never.db")).sync()  # no WAL yet: nothing to do
-
-
-def test_the_engine_s_connections_get_the_page_cache_asked_for(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'ocs.db'}")
-    with engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000  # SQLite's 2 MB
-    set_page_cache(engine, 64)
-    with engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -64 * 1024
-    engine.dispose()
-    set_page_cache(make_engine("postgresql://nobody@127.0.0.1:1/none"), 64)  # no connection
