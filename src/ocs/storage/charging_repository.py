@@ -32,6 +32,7 @@ from ocs.core.wallets import (
     WalletState,
     WalletType,
 )
+from ocs.storage.charging_tables import OPEN_STATE_SQL
 
 SESSION_COLUMNS = (
     "session_id, wallet_id, subscriber_id, state, opened_at, last_seen_at, expires_at, "
@@ -253,9 +254,9 @@ class SqlChargingRepository:
 
     def open_reservations_of_session(self, session_id: str) -> list[Reservation]:
         rows = self._rows(
-            f"SELECT {RESERVATION_COLUMNS} FROM reservations WHERE session_id = ? AND state = ? "
-            "ORDER BY id",
-            (session_id, ReservationState.OPEN.value),
+            f"SELECT {RESERVATION_COLUMNS} FROM reservations WHERE session_id = ? "
+            f"AND {OPEN_STATE_SQL} ORDER BY id",
+            (session_id,),
         )
         return [self._reservation(r) for r in rows]
 
@@ -279,8 +280,8 @@ class SqlChargingRepository:
         rows = self._rows(
             "SELECT h.balance_type, sum(h.amount) FROM reservation_holds h "
             "JOIN reservations r ON r.id = h.reservation_id "
-            "WHERE r.wallet_id = ? AND r.state = ? GROUP BY h.balance_type",
-            (wallet_id, ReservationState.OPEN.value),
+            f"WHERE r.wallet_id = ? AND r.{OPEN_STATE_SQL} GROUP BY h.balance_type",
+            (wallet_id,),
         )
         return {bt: int(total) for bt, total in rows}
 
@@ -295,23 +296,16 @@ class SqlChargingRepository:
         """Resolve an open reservation; False when it had already ended (resolves once)."""
         cursor = self._run(
             "UPDATE reservations SET state = ?, used_units = ?, ended_at = ?, ended_by = ? "
-            "WHERE id = ? AND state = ?",
-            (
-                state.value,
-                used_units,
-                self._time(at),
-                ended_by,
-                reservation_id,
-                ReservationState.OPEN.value,
-            ),
+            f"WHERE id = ? AND {OPEN_STATE_SQL}",
+            (state.value, used_units, self._time(at), ended_by, reservation_id),
         )
         return bool(cursor.rowcount == 1)
 
     def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]:
         rows = self._rows(
-            f"SELECT {RESERVATION_COLUMNS} FROM reservations WHERE state = ? AND expires_at <= ? "
-            "ORDER BY expires_at, id LIMIT ?",
-            (ReservationState.OPEN.value, self._time(now), limit),
+            f"SELECT {RESERVATION_COLUMNS} FROM reservations WHERE {OPEN_STATE_SQL} "
+            "AND expires_at <= ? ORDER BY expires_at, id LIMIT ?",
+            (self._time(now), limit),
         )
         return [self._reservation(r) for r in rows]
 
@@ -319,9 +313,7 @@ class SqlChargingRepository:
         sessions = self._one(
             "SELECT count(*) FROM charging_sessions WHERE state = ?", (SessionState.OPEN.value,)
         )
-        reservations = self._one(
-            "SELECT count(*) FROM reservations WHERE state = ?", (ReservationState.OPEN.value,)
-        )
+        reservations = self._one(f"SELECT count(*) FROM reservations WHERE {OPEN_STATE_SQL}")
         return int(sessions[0] if sessions else 0), int(reservations[0] if reservations else 0)
 
     # -- the wallet side of a charging request -------------------------------------------------
