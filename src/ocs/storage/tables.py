@@ -300,7 +300,17 @@ edrs = Table(
     Column("reverses_edr_id", BigId, ForeignKey("edrs.id"), unique=True),
     Column("detail", Text, nullable=False),
     Index("ix_edrs_wallet_at", "wallet_id", "at"),
-    Index("ix_edrs_subscriber_at", "subscriber_id", "at"),
+)
+
+# Each wallet a subscriber's EDRs were written on, kept by a trigger on edrs (migration 0020):
+# a search by subscriber reads those wallets' EDRs through ix_edrs_wallet_at. An index on the
+# subscriber would cost every EDR a write at a random place; this row is written once.
+subscriber_edr_wallets = Table(
+    "subscriber_edr_wallets",
+    metadata,
+    Column("subscriber_id", Integer, primary_key=True),
+    Column("wallet_id", Integer, primary_key=True),
+    sqlite_with_rowid=False,
 )
 
 edr_balances = Table(

@@ -351,8 +351,15 @@ class SqlEdrRepository:
         scope: ColumnElement[bool] = e.wallet_id.in_(wallet_ids) if wallet_ids else false()
         if query.subscriber_id is not None:
             types = sorted(w.value for w in query.wallet_types)
+            seen = t.subscriber_edr_wallets.c
+            wallets_seen = select(seen.wallet_id).where(seen.subscriber_id == query.subscriber_id)
             scope = or_(
-                scope, and_(e.subscriber_id == query.subscriber_id, e.wallet_type.in_(types))
+                scope,
+                and_(
+                    e.wallet_id.in_(wallets_seen),
+                    e.subscriber_id == query.subscriber_id,
+                    e.wallet_type.in_(types),
+                ),
             )
         conditions = [scope]
         if query.start is not None:

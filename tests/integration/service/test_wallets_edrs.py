@@ -351,6 +351,21 @@ def test_a_charge_on_a_wallet_merged_away_cannot_be_reversed(ws: Services, admin
     assert (error.kind, error.field) == (ProblemKind.CONFLICT, "edr_id")
 
 
+def test_a_subscriber_s_edrs_on_a_wallet_merged_away_are_still_found(
+    ws: Services, admin: Actor
+) -> None:
+    target = new_subscriber(ws, admin)
+    ws.wallets.activate(admin, wallet_of(ws, admin, target))
+    source = new_subscriber(ws, admin)
+    merged_away = wallet_of(ws, admin, source)
+    ws.wallets.top_up(admin, merged_away, "CASH", 100)
+    charge = _charged(ws.wallets.charge(ChargeRequest(source, {"CASH": 40})))
+    ws.wallets.merge(admin, MergeRequest(source, target))
+    assert merged_away not in {v.wallet.id for v in ws.wallets.subscriber_wallets(admin, source)}
+    found = ws.edrs.search(admin, EdrQuery(subscriber_id=source)).items
+    assert charge.id in {hit.edr.id for hit in found}
+
+
 # -- auditing --------------------------------------------------------------------------------
 
 
