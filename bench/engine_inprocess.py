@@ -10,7 +10,9 @@ process (commits without fsync, the page cache, the background checkpointer), so
 is the engine's main thread: the CPU it spends per request (`time.thread_time`), which is
 steadier on a shared machine than any rate. Sessions of INITIAL, 3 UPDATEs and TERMINATION for
 random subscribers, `--sessions-concurrent` of them open at once and served in random order.
-`--cache-mib 0` leaves SQLite's default page cache (2 MB).
+`--cache-mib 0` leaves SQLite's default page cache (2 MB). `--wal-kept` never checkpoints, so
+the WAL ends up holding every page the requests wrote, and reports its size per request: the
+pages a request costs, a figure the machine's load does not move (ADR 0010).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ocs.bootstrap import Services, build_services
 from ocs.charging_worker import set_up_engine_databases
 from ocs.config import Settings
 from ocs.core import charging as c
+from ocs.storage.engine import set_on_each_connection, set_page_cache
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.catalog import DATA_RG, MB, msisdn
@@ -44,11 +47,17 @@ def main() -> None:
     parser.add_argument("--cache-mib", type=int, default=256)
     parser.add_argument("--sessions-concurrent", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--wal-kept", action="store_true", help="never checkpoint; WAL per request")
     args = parser.parse_args()
     db = Path(tempfile.mkdtemp()) / "engine.db"
     shutil.copyfile(args.template, db)
     services = build_services(Settings(database_url=f"sqlite:///{db}"))
-    set_up_engine_databases(services.databases, args.cache_mib or None)
+    if args.wal_kept:
+        set_on_each_connection(services.engine, "wal_autocheckpoint=0")
+        if args.cache_mib:
+            set_page_cache(services.engine, args.cache_mib)
+    else:
+        set_up_engine_databases(services.databases, args.cache_mib or None)
     requests = _requests(services, args)
     gc.collect()
     gc.freeze()
@@ -63,6 +72,9 @@ def main() -> None:
         f"{args.cache_mib or 'default'} MiB: {cpu_s / len(requests) * 1e6:.0f} us CPU per "
         f"request (main thread), {len(requests) / wall_s:.0f} requests/s wall"
     )
+    if args.wal_kept:
+        wal_bytes = db.with_name(db.name + "-wal").stat().st_size
+        print(f"WAL written: {wal_bytes / len(requests):.0f} bytes per request")
     shutil.rmtree(db.parent)
 
 
