@@ -59,11 +59,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.create_index("ix_edrs_subscriber_at", "edrs", ["subscriber_id", "at"])
-    op.execute("DROP TRIGGER edrs_subscriber_wallet" + _on_edrs())
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER edrs_subscriber_wallet ON edrs")
         op.execute("DROP FUNCTION subscriber_edr_wallet()")
+    else:
+        op.execute("DROP TRIGGER edrs_subscriber_wallet")
     op.drop_table("subscriber_edr_wallets")
-
-
-def _on_edrs() -> str:
-    return " ON edrs" if op.get_bind().dialect.name == "postgresql" else ""
