@@ -48,6 +48,7 @@ from ocs.core.rating import (
     parse_weekdays,
     select_rate,
 )
+from ocs.core.records import copy_with
 from ocs.core.reservations import (
     ChargingSession,
     Reservation,
@@ -84,6 +85,8 @@ NATIVE_UNITS: Mapping[RatedUnit, UnitOfMeasure] = {
     RatedUnit.EVENTS: UnitOfMeasure.EVENTS,
 }
 SWEEP_ROWS_MAX = 500
+# One encoder for every stored answer: json.dumps builds a new one per call when given options.
+ANSWER_JSON = json.JSONEncoder(separators=(",", ":"))
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
@@ -524,7 +527,7 @@ class ChargingEngine:
             expires_at = now + timedelta(seconds=self.settings.session_timeout_s)
             state = SessionState.OPEN
         uow.charging.touch_session(session.session_id, state, now, expires_at)
-        entry.session = replace(session, state=state, last_seen_at=now, expires_at=expires_at)
+        entry.session = copy_with(session, state=state, last_seen_at=now, expires_at=expires_at)
         entry.last_request_number = max(entry.last_request_number or 0, request.request_number)
         if terminating:
             self._cache.drop_session(cached, session.session_id)
@@ -648,7 +651,7 @@ class ChargingEngine:
         )
         reservation_id = ctx.ledger.uow.charging.insert_reservation(reservation, holds)
         if ctx.session is not None:
-            ctx.session.reservations.append(replace(reservation, id=reservation_id))
+            ctx.session.reservations.append(copy_with(reservation, id=reservation_id))
             ctx.session.holds[reservation_id] = holds
         for balance_type, amount in holds.items():
             ctx.holds[balance_type] = ctx.holds.get(balance_type, 0) + amount
@@ -741,7 +744,7 @@ class ChargingEngine:
         # To the minute: one write per wallet per minute, not one per charge.
         if last_used is None or ledger.now - last_used >= LAST_USED_RESOLUTION:
             ledger.uow.charging.set_wallet_last_used(w.wallet.id, ledger.now)
-            w.wallet = replace(w.wallet, last_used_at=ledger.now)
+            w.wallet = copy_with(w.wallet, last_used_at=ledger.now)
 
     def _track_grants(self, ctx: _Context, bucket_ids: set[int]) -> None:
         """First usage, thresholds and exhaustion of the grants whose buckets were charged;
@@ -1123,7 +1126,7 @@ def decision_to_json(decision: ChargingDecision) -> str:
         "detail": decision.detail,
         "currency": decision.currency,
     }
-    return json.dumps(raw, separators=(",", ":"))
+    return ANSWER_JSON.encode(raw)
 
 
 def decision_from_json(text: str) -> ChargingDecision:

@@ -15,6 +15,7 @@ from ocs.core.casm import Subscriber
 from ocs.core.configuration import ConfigKind, MaximumBalancePolicy, Record, UnitOfMeasure
 from ocs.core.edr import BalanceLine, Edr, EdrType, unit_class
 from ocs.core.errors import DomainError, ProblemKind, invalid, not_found
+from ocs.core.records import copy_with
 from ocs.core.security import check_change_reason
 from ocs.core.wallets import (
     Bucket,
@@ -235,7 +236,7 @@ class Ledger:
                 w.buckets = [b for b in w.buckets if b.id != c.bucket.id]
             else:
                 current = next(b for b in w.buckets if b.id == c.bucket.id)
-                updated = replace(current, value=current.value + c.delta, expires_at=c.expires_at)
+                updated = copy_with(current, value=current.value + c.delta, expires_at=c.expires_at)
                 if updated.expires_at == current.expires_at:
                     self.uow.wallets.set_bucket_value(updated.id, updated.value)
                 else:
@@ -288,7 +289,7 @@ class Ledger:
             detail=dict(detail or {}),
             **fields,  # type: ignore[arg-type]
         )
-        edr = replace(edr, id=self.uow.edrs.insert(edr))
+        edr = copy_with(edr, id=self.uow.edrs.insert(edr))
         self.written.append(edr)
         return edr
 

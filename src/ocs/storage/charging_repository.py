@@ -49,6 +49,11 @@ WALLET_COLUMNS = (
 )
 
 
+# The same text as json.dumps(detail, sort_keys=True, default=str), without building an encoder
+# for every EDR.
+EDR_DETAIL_JSON = json.JSONEncoder(sort_keys=True, default=str)
+
+
 @functools.lru_cache(maxsize=256)
 def _psycopg_sql(sql: str) -> str:
     return sql.replace("?", "%s")
@@ -99,10 +104,13 @@ class SqlChargingRepository:
             return None
         if value is self._time_in:
             return self._time_out
-        utc = value.astimezone(UTC).replace(tzinfo=None)
         self._time_in = value
-        # The text SQLAlchemy stores DateTime as on SQLite ("%Y-%m-%d %H:%M:%S.%f"); isoformat
-        # writes it at a fraction of strftime's cost.
+        if self._sqlite and value.tzinfo is UTC:
+            # The text SQLAlchemy stores DateTime as on SQLite ("%Y-%m-%d %H:%M:%S.%f"):
+            # isoformat less its "+00:00", at a fraction of strftime's (or a conversion's) cost.
+            self._time_out = value.isoformat(" ", "microseconds")[:26]
+            return self._time_out
+        utc = value.astimezone(UTC).replace(tzinfo=None)
         self._time_out = utc.isoformat(" ", "microseconds") if self._sqlite else utc
         return self._time_out
 
@@ -505,7 +513,7 @@ class SqlChargingRepository:
                 edr.discounts,
                 edr.partial,
                 edr.reverses_edr_id,
-                json.dumps(edr.detail, sort_keys=True, default=str),
+                EDR_DETAIL_JSON.encode(edr.detail),
             ),
         )
         self._run_many(
