@@ -42,6 +42,7 @@ from ocs.core.errors import DomainError, ProblemKind
 from ocs.service.group_commit import Job, JobResult, OverloadedError, run_batch
 from ocs.storage.checkpointer import checkpoint_in_background
 from ocs.storage.engine import set_page_cache
+from ocs.storage.sqlite_triggers import run_without_triggers
 from ocs.storage.wal_sync import WalFile, defer_wal_sync
 
 if TYPE_CHECKING:
@@ -267,12 +268,13 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
 def set_up_engine_databases(databases: list[Engine], cache_mib: int | None) -> list[WalFile]:
     """Set the engine's databases up for charging; returns the WAL files it must fsync before
     answering. On SQLite the engine is the one writer: it should charge, not wait for fsyncs
-    (ADR 0009), re-read pages (a page cache of `cache_mib` MiB; None keeps SQLite's 2 MB) or
-    copy WAL pages (ADR 0008)."""
+    (ADR 0009), re-read pages (a page cache of `cache_mib` MiB; None keeps SQLite's 2 MB),
+    copy WAL pages (ADR 0008) or run triggers whose work it does itself (ADR 0011)."""
     wal_files = [w for w in map(defer_wal_sync, databases) if w is not None]
     for database in databases:
         if cache_mib is not None:
             set_page_cache(database, cache_mib)
+        run_without_triggers(database)
         checkpoint_in_background(database)
     return wal_files
 

@@ -320,7 +320,7 @@ class ChargingEngine:
             now = self.clock.now()
             decision = self._decide(uow, request, now, hot)
             for cached in self._touched:
-                revision = uow.charging.wallet_revision(cached.w.wallet.id, lock=False)
+                revision = uow.charging.written_revision(cached.w.wallet.id)
                 if revision is None:
                     self._cache.forget(cached.w.wallet.id)
                 else:
@@ -967,7 +967,8 @@ class ChargingEngine:
         sessions = charging.expired_sessions(now, limit)
         reservations = charging.expired_reservations(now, limit)
         # In id order, as the engines lock theirs (ADR 0007).
-        charging.lock_wallets({s.wallet_id for s in sessions} | {r.wallet_id for r in reservations})
+        wallet_ids = {s.wallet_id for s in sessions} | {r.wallet_id for r in reservations}
+        charging.lock_wallets(wallet_ids)
         for session in sessions:
             for reservation in charging.open_reservations_of_session(session.session_id):
                 ended += charging.end_reservation(
@@ -979,6 +980,7 @@ class ChargingEngine:
             ended += charging.end_reservation(
                 reservation.id, ReservationState.EXPIRED, 0, now, "validity timeout"
             )
+        charging.note_wallets_changed(wallet_ids)
         retention = timedelta(seconds=self.settings.answer_retention_s)
         charging.delete_answers_before(now - retention)
         return ended

@@ -432,6 +432,16 @@ class ChargingRepository(Protocol):
         the rest of the transaction."""
         ...
 
+    def written_revision(self, wallet_id: int) -> int | None:
+        """The wallet's revision after this transaction wrote to it: the triggers' new one, or
+        a new one given here on a connection that fires no triggers (ADR 0011)."""
+        ...
+
+    def note_wallets_changed(self, wallet_ids: Collection[int]) -> None:
+        """New revisions for wallets written to outside a charging request (the expiry sweep),
+        where no trigger gives them (ADR 0011)."""
+        ...
+
     def load_wallet(
         self, wallet_id: int
     ) -> tuple[Wallet, list[WalletBalance], list[Bucket]] | None: ...

@@ -33,6 +33,7 @@ from ocs.core.wallets import (
     WalletType,
 )
 from ocs.storage.charging_tables import OPEN_STATE_SQL
+from ocs.storage.sqlite_triggers import TRIGGERS_OFF
 
 SESSION_COLUMNS = (
     "session_id, wallet_id, subscriber_id, state, opened_at, last_seen_at, expires_at, "
@@ -64,6 +65,8 @@ class SqlChargingRepository:
         self._conn = conn
         self._sqlite = conn.dialect.name == "sqlite"
         self._raw: Any = None
+        # The engine's SQLite connections fire no triggers: this repository does their work.
+        self._triggers_off = bool(conn.info.get(TRIGGERS_OFF))
         # The last time formatted: a request writes its `now` into several rows.
         self._time_in: datetime | None = None
         self._time_out: Any = None
@@ -350,6 +353,22 @@ class SqlChargingRepository:
         row = self._one(f"SELECT revision FROM wallets WHERE id = ?{lock_sql}", (wallet_id,))
         return None if row is None else int(row[0])
 
+    def written_revision(self, wallet_id: int) -> int | None:
+        if not self._triggers_off:
+            return self.wallet_revision(wallet_id, lock=False)
+        # What the revision triggers would have done, once: random() as in migration 0013.
+        row = self._one(
+            "UPDATE wallets SET revision = random() WHERE id = ? RETURNING revision", (wallet_id,)
+        )
+        return None if row is None else int(row[0])
+
+    def note_wallets_changed(self, wallet_ids: Collection[int]) -> None:
+        if self._triggers_off:
+            self._run_many(
+                "UPDATE wallets SET revision = random() WHERE id = ?",
+                [(wallet_id,) for wallet_id in sorted(wallet_ids)],
+            )
+
     def load_wallet(
         self, wallet_id: int
     ) -> tuple[Wallet, list[WalletBalance], list[Bucket]] | None:
@@ -536,4 +555,11 @@ class SqlChargingRepository:
             "INSERT INTO edr_tags (edr_id, key, value) VALUES (?, ?, ?)",
             [(edr_id, key, value) for key, value in edr.tags],
         )
+        if self._triggers_off and edr.subscriber_id is not None:
+            # What trigger edrs_subscriber_wallet does (migration 0020).
+            self._run(
+                "INSERT OR IGNORE INTO subscriber_edr_wallets (subscriber_id, wallet_id) "
+                "VALUES (?, ?)",
+                (edr.subscriber_id, edr.wallet_id),
+            )
         return edr_id

@@ -538,6 +538,22 @@ class RoutedChargingRepository:
         revision = self._at(wallet_id).wallet_revision(wallet_id, lock)
         return None if revision is None else hash((main_revision, revision))
 
+    def written_revision(self, wallet_id: int) -> int | None:
+        main_revision = self.main.written_revision(wallet_id)
+        if main_revision is None or self.c.home(wallet_id) == DEFAULT_DOMAIN:
+            return main_revision
+        revision = self._at(wallet_id).written_revision(wallet_id)
+        return None if revision is None else hash((main_revision, revision))
+
+    def note_wallets_changed(self, wallet_ids: Collection[int]) -> None:
+        self.main.note_wallets_changed(wallet_ids)
+        homes: dict[str, list[int]] = {}
+        for wallet_id in wallet_ids:
+            homes.setdefault(self.c.home(wallet_id), []).append(wallet_id)
+        for name, ids in homes.items():
+            if name != DEFAULT_DOMAIN:
+                self.c.repo(name, SqlChargingRepository).note_wallets_changed(ids)
+
     def load_wallet(self, wallet_id: int) -> Any:
         return self._at(wallet_id).load_wallet(wallet_id)
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 
 import pytest
 import sqlalchemy as sa
 
-from ocs.bootstrap import Services
+from ocs.bootstrap import Services, build_services
+from ocs.config import Settings
 from ocs.core.charging import (
     ChargingDecision,
     ChargingRequest,
@@ -29,12 +31,14 @@ from ocs.core.wallets import WalletState
 from ocs.service.actor import Actor
 from ocs.service.charging import ChargingEngine, ChargingSettings
 from ocs.service.cugs import CugInput
-from ocs.service.group_commit import GroupCommitter
+from ocs.service.group_commit import GroupCommitter, run_batch
 from ocs.service.offers import SubscriptionInput
+from ocs.service.ports import Store
 from ocs.service.reservations import ReservationService
 from ocs.service.subscriber_features import FriendsInput
 from ocs.service.wallets import WalletService, WalletUpdate
 from ocs.storage.notification_tables import notification_outbox
+from ocs.storage.sqlite_triggers import run_without_triggers
 from tests.support.catalog import PROVIDER
 from tests.support.charging import (
     DATA_RG,
@@ -56,10 +60,13 @@ class World:
     clock: FakeClock
     admin: Actor
     wallet_id: int
+    # The engine's own connections, set up as in its process: on SQLite they fire no triggers
+    # and the engine does their work itself (ADR 0011); operators write through `services`.
+    engine_store: Store
     sessions: int = 0
 
     def process(self, request: ChargingRequest) -> ChargingDecision:
-        with self.services.store.transaction() as uow:
+        with self.engine_store.transaction() as uow:
             return self.engine.process(uow, request)
 
     def balance(self, balance_type: str = "CASH") -> int:
@@ -89,13 +96,16 @@ class World:
 
 
 @pytest.fixture
-def world(services: Services, admin: Actor, clock: FakeClock) -> World:
+def world(services: Services, database_url: str, admin: Actor, clock: FakeClock) -> Iterator[World]:
     load_charging_catalog(services, admin)
     wallet_id = provision_subscriber(services, admin, "31600000001")
     wallets = WalletService(services.store, clock)
     wallets.top_up(admin, wallet_id, "CASH", 100)  # 1.00 EUR
     engine = ChargingEngine(clock, ChargingSettings(validity_time_s=600, session_timeout_s=900))
-    return World(services, wallets, engine, clock, admin, wallet_id)
+    engine_side = build_services(Settings(database_url=database_url), clock)
+    run_without_triggers(engine_side.engine)
+    yield World(services, wallets, engine, clock, admin, wallet_id, engine_side.store)
+    engine_side.engine.dispose()
 
 
 def _data(requested: int | None = None, used: int | None = None) -> ServiceRequest:
@@ -227,7 +237,7 @@ def test_maximum_concurrent_accesses(world: World) -> None:
 def test_reservations_expire_and_release_their_hold(world: World) -> None:
     world.process(world.request(RequestType.INITIAL, 0, _data(requested=50 * MB)))
     world.clock.advance(600 + 61)
-    with world.services.store.transaction() as uow:
+    with world.engine_store.transaction() as uow:
         assert world.engine.expire(uow) == 1
         assert uow.charging.holds_of_wallet(world.wallet_id) == {}
     again = world.process(world.request(RequestType.INITIAL, 0, _data(MB), session="s2"))
@@ -271,7 +281,7 @@ def test_concurrent_sessions_on_one_prepaid_wallet_never_overspend(world: World)
     world.wallets.update_wallet(
         world.admin, world.wallet_id, WalletUpdate(max_concurrent_accesses=50)
     )
-    committer = GroupCommitter(world.services.store)
+    committer = GroupCommitter(world.engine_store)
     committer.start()
 
     async def session(n: int) -> list[ChargingDecision]:
@@ -496,6 +506,41 @@ def test_a_reservation_revoked_by_an_operator_is_not_released_twice(world: World
     # The revoked reservation held 20; the update's new one holds 20, and nothing went twice.
     assert (balances["CASH"].total, balances["CASH"].reserved) == (100, 20)
     _edr_sum_matches(world)
+
+
+def test_a_charge_in_a_rolled_back_batch_is_not_kept_in_memory(world: World) -> None:
+    world.process(world.request(RequestType.INITIAL, 0, _data(requested=10 * MB)))
+    update = world.request(RequestType.UPDATE, 1, _data(10 * MB, used=5 * MB))
+
+    def fails(_uow: object) -> None:
+        raise RuntimeError("a later item of the batch fails")
+
+    # The batch is rolled back and run again with a savepoint per item (group commit): the
+    # engine's copy of the wallet from the first run must not be trusted in the second.
+    (charged, _), (_, error) = run_batch(
+        world.engine_store, [partial(world.engine.process, request=update), fails]
+    )
+    assert isinstance(charged, ChargingDecision)
+    assert charged.outcome is Outcome.SUCCESS
+    assert isinstance(error, RuntimeError)
+    assert world.balance() == 90  # 5 MB at 2 cents, once
+    world.process(world.request(RequestType.TERMINATION, 2, _data(used=5 * MB)))
+    assert world.balance() == 80
+    _edr_sum_matches(world)
+
+
+def test_the_engine_s_edrs_are_found_by_their_subscriber(world: World) -> None:
+    with world.services.engine.begin() as conn:  # as if no EDR had named the pair before
+        conn.execute(sa.text("DELETE FROM subscriber_edr_wallets"))
+    world.process(world.request(RequestType.INITIAL, 0, _data(requested=10 * MB)))
+    world.process(world.request(RequestType.TERMINATION, 1, _data(used=5 * MB)))
+    with world.services.engine.connect() as conn:
+        charged = set(
+            conn.execute(sa.text("SELECT subscriber_id, wallet_id FROM edrs WHERE type = 'CHARGE'"))
+        )
+        listed = set(conn.execute(sa.text("SELECT * FROM subscriber_edr_wallets")))
+    assert len(charged) == 1
+    assert listed == charged
 
 
 def test_a_restarted_engine_replays_answers_it_did_not_give(world: World) -> None:
