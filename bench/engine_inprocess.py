@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from ocs.bootstrap import Services, build_services
-from ocs.charging_worker import set_up_engine_databases
+from ocs.charging_worker import set_up_engine
 from ocs.config import Settings
 from ocs.core import charging as c
 from ocs.storage.engine import set_on_each_connection, set_page_cache
@@ -57,7 +57,7 @@ def main() -> None:
         if args.cache_mib:
             set_page_cache(services.engine, args.cache_mib)
     else:
-        set_up_engine_databases(services.databases, args.cache_mib or None)
+        set_up_engine(services, args.cache_mib or None)
     requests = _requests(services, args)
     gc.collect()
     gc.freeze()

@@ -42,6 +42,7 @@ from ocs.core.errors import DomainError, ProblemKind
 from ocs.service.group_commit import Job, JobResult, OverloadedError, run_batch
 from ocs.storage.checkpointer import checkpoint_in_background
 from ocs.storage.engine import set_page_cache
+from ocs.storage.repositories import SqlStore
 from ocs.storage.sqlite_triggers import run_without_triggers
 from ocs.storage.wal_sync import WalFile, defer_wal_sync
 
@@ -256,13 +257,22 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
         level=settings.log_level.upper(), format="%(levelname)s %(name)s[engine]: %(message)s"
     )
     services = build_services(settings)
-    wal_files = set_up_engine_databases(services.databases, settings.charging_sqlite_cache_mib)
+    wal_files = set_up_engine(services, settings.charging_sqlite_cache_mib)
     conn.send("ready")
     acks = _Acknowledger(conn, [w.sync for w in wal_files])
     try:
         _serve(conn, services, acks, settings, sweeps)
     finally:
         acks.close()
+
+
+def set_up_engine(services: Services, cache_mib: int | None) -> list[WalFile]:
+    """Set the engine process's services up for charging (see set_up_engine_databases); its
+    one thread runs a transaction per batch on a connection it keeps."""
+    wal_files = set_up_engine_databases(services.databases, cache_mib)
+    if isinstance(services.store, SqlStore):  # several domains: a connection per transaction
+        services.store.pin_connection()
+    return wal_files
 
 
 def set_up_engine_databases(databases: list[Engine], cache_mib: int | None) -> list[WalFile]:

@@ -70,7 +70,9 @@ def set_page_cache(engine: Engine, cache_mib: int) -> None:
 
 def _sqlite_begin_immediate(connection: Any) -> None:
     # Take the write lock at BEGIN so read-then-write units of work never deadlock on upgrade.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # On the driver connection: through exec_driver_sql this cost ~10 us more per transaction,
+    # and the charging engine opens one per batch, often of one or two requests.
+    connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -488,10 +488,27 @@ class SqlStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._pinned: Connection | None = None
+
+    def pin_connection(self) -> None:
+        """Run every later transaction on one connection, kept open, instead of one from the
+        pool each time: for the charging engine, one thread with a transaction per batch,
+        where the pool's checkout, reset and checkin cost ~15 us a batch. Not thread-safe."""
+        self._pinned = self.engine.connect()
+
+    def unpin_connection(self) -> None:
+        """Close the pinned connection; later transactions take one from the pool again."""
+        if self._pinned is not None:
+            self._pinned.close()
+            self._pinned = None
 
     @contextmanager
     def transaction(self) -> Iterator[SqlUnitOfWork]:
         try:
+            if self._pinned is not None:
+                with self._pinned.begin():
+                    yield SqlUnitOfWork(self._pinned)
+                return
             with self.engine.begin() as conn:
                 yield SqlUnitOfWork(conn)
         except IntegrityError as exc:
