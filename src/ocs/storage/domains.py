@@ -523,12 +523,16 @@ class RoutedChargingRepository:
     def lock_wallets(self, wallet_ids: Collection[int]) -> None:
         # Main's rows first, then each domain's by number: the unit of work's lock order.
         self.main.lock_wallets(wallet_ids)
-        homes: dict[str, list[int]] = {}
-        for wallet_id in wallet_ids:
-            homes.setdefault(self.c.home(wallet_id), []).append(wallet_id)
+        homes = self._by_home(wallet_ids)
         for name in self.c.all_names():
             if name != DEFAULT_DOMAIN and name in homes:
                 self.c.repo(name, SqlChargingRepository).lock_wallets(homes[name])
+
+    def _by_home(self, wallet_ids: Collection[int]) -> dict[str, list[int]]:
+        homes: dict[str, list[int]] = {}
+        for wallet_id in wallet_ids:
+            homes.setdefault(self.c.home(wallet_id), []).append(wallet_id)
+        return homes
 
     def wallet_revision(self, wallet_id: int, lock: bool) -> int | None:
         main_revision = self.main.wallet_revision(wallet_id, lock)
@@ -547,10 +551,7 @@ class RoutedChargingRepository:
 
     def note_wallets_changed(self, wallet_ids: Collection[int]) -> None:
         self.main.note_wallets_changed(wallet_ids)
-        homes: dict[str, list[int]] = {}
-        for wallet_id in wallet_ids:
-            homes.setdefault(self.c.home(wallet_id), []).append(wallet_id)
-        for name, ids in homes.items():
+        for name, ids in self._by_home(wallet_ids).items():
             if name != DEFAULT_DOMAIN:
                 self.c.repo(name, SqlChargingRepository).note_wallets_changed(ids)
 
