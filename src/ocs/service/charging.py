@@ -407,7 +407,9 @@ class ChargingEngine:
         """The session's open reservations and their holds, read once and then kept."""
         entry = cached.sessions.get(session.session_id)
         if entry is None:
-            reservations = uow.charging.open_reservations_of_session(session.session_id)
+            reservations = uow.charging.open_reservations_of_session(
+                session.wallet_id, session.session_id
+            )
             holds = {r.id: uow.charging.holds_of(r.id) for r in reservations}
             entry = CachedSession(session, reservations, holds, None)
             self._cache.add_session(cached, entry)
@@ -970,7 +972,9 @@ class ChargingEngine:
         wallet_ids = {s.wallet_id for s in sessions} | {r.wallet_id for r in reservations}
         charging.lock_wallets(wallet_ids)
         for session in sessions:
-            for reservation in charging.open_reservations_of_session(session.session_id):
+            for reservation in charging.open_reservations_of_session(
+                session.wallet_id, session.session_id
+            ):
                 ended += charging.end_reservation(
                     reservation.id, ReservationState.EXPIRED, 0, now, "session timeout"
                 )

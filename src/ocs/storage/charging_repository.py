@@ -152,7 +152,18 @@ class SqlChargingRepository:
         )
 
     def delete_answers_before(self, at: datetime) -> int:
-        cursor = self._run("DELETE FROM charging_answers WHERE at < ?", (self._time(at),))
+        if not self._sqlite:
+            cursor = self._run("DELETE FROM charging_answers WHERE at < ?", (self._time(at),))
+            return int(cursor.rowcount)
+        # No index on `at` here (migration 0021): answers are appended in time order, so the
+        # old ones are the first rowids. Everything before the first answer young enough to
+        # keep goes; an answer written under a clock set back stays longer, never less.
+        cursor = self._run(
+            "DELETE FROM charging_answers WHERE rowid < coalesce("
+            "(SELECT rowid FROM charging_answers WHERE at >= ? ORDER BY rowid LIMIT 1), "
+            "(SELECT max(rowid) + 1 FROM charging_answers))",
+            (self._time(at),),
+        )
         return int(cursor.rowcount)
 
     # -- sessions ----------------------------------------------------------------------------
@@ -263,11 +274,11 @@ class SqlChargingRepository:
                         (reservation_id,))  # fmt: skip
         return None if row is None else self._reservation(row)
 
-    def open_reservations_of_session(self, session_id: str) -> list[Reservation]:
+    def open_reservations_of_session(self, wallet_id: int, session_id: str) -> list[Reservation]:
         rows = self._rows(
-            f"SELECT {RESERVATION_COLUMNS} FROM reservations WHERE session_id = ? "
-            f"AND {OPEN_STATE_SQL} ORDER BY id",
-            (session_id,),
+            f"SELECT {RESERVATION_COLUMNS} FROM reservations WHERE wallet_id = ? "
+            f"AND session_id = ? AND {OPEN_STATE_SQL} ORDER BY id",
+            (wallet_id, session_id),
         )
         return [self._reservation(r) for r in rows]
 
@@ -288,9 +299,11 @@ class SqlChargingRepository:
 
     def holds_of_wallet(self, wallet_id: int) -> dict[str, int]:
         """What open reservations hold on each balance type of a wallet."""
+        # Without statistics SQLite would take the plain wallet index, ended reservations too.
+        only_open = " INDEXED BY ix_reservations_open_wallet_session" if self._sqlite else ""
         rows = self._rows(
-            "SELECT h.balance_type, sum(h.amount) FROM reservation_holds h "
-            "JOIN reservations r ON r.id = h.reservation_id "
+            f"SELECT h.balance_type, sum(h.amount) FROM reservations r{only_open} "
+            "JOIN reservation_holds h ON h.reservation_id = r.id "
             f"WHERE r.wallet_id = ? AND r.{OPEN_STATE_SQL} GROUP BY h.balance_type",
             (wallet_id,),
         )

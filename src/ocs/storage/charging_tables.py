@@ -28,9 +28,9 @@ charging_sessions = Table(
 OPEN_STATE_SQL = f"state = '{ReservationState.OPEN.value}'"
 
 
-def _open_only(name: str, column: str) -> Index:
+def _open_only(name: str, *columns: str) -> Index:
     where = text(OPEN_STATE_SQL)
-    return Index(name, column, sqlite_where=where, postgresql_where=where)
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
 
 
 reservations = Table(
@@ -53,8 +53,8 @@ reservations = Table(
     # Ended reservations only ever leave the open ones' indexes: those stay as small as the
     # reservations in flight, so charging touches pages that are already in memory.
     Index("ix_reservations_wallet", "wallet_id"),
-    _open_only("ix_reservations_open_wallet", "wallet_id"),
-    _open_only("ix_reservations_open_session", "session_id"),
+    # A wallet's open reservations, and a session's (whose wallet is known).
+    _open_only("ix_reservations_open_wallet_session", "wallet_id", "session_id"),
     _open_only("ix_reservations_open_expires", "expires_at"),
 )
 
@@ -71,6 +71,11 @@ charging_answers = Table(
     metadata,
     Column("session_id", String(128), primary_key=True),
     Column("request_number", BigInteger, primary_key=True),
-    Column("at", UtcDateTime(), nullable=False, index=True),
+    Column("at", UtcDateTime(), nullable=False),
     Column("decision", Text, nullable=False),
+    # SQLite appends answers in time order and prunes them by rowid (migration 0021).
+    Index("ix_charging_answers_at", "at").ddl_if(dialect="postgresql"),
 )
+
+# Indexes that exist on PostgreSQL only (`ddl_if`, which Alembic's comparison does not read).
+POSTGRESQL_ONLY_INDEXES = frozenset({"ix_charging_answers_at"})

@@ -482,10 +482,8 @@ class RoutedChargingRepository:
     def get_reservation(self, reservation_id: int) -> Any:
         return self._of(reservation_id).get_reservation(reservation_id)
 
-    def open_reservations_of_session(self, session_id: str) -> Any:
-        session = self.main.get_session(session_id)
-        repo = self.main if session is None else self._at(session.wallet_id)
-        return repo.open_reservations_of_session(session_id)
+    def open_reservations_of_session(self, wallet_id: int, session_id: str) -> Any:
+        return self._at(wallet_id).open_reservations_of_session(wallet_id, session_id)
 
     def list_reservations(self, wallet_id: int, limit: int) -> Any:
         return self._at(wallet_id).list_reservations(wallet_id, limit)

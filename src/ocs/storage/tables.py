@@ -285,7 +285,8 @@ edrs = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("type", String(24), nullable=False),
-    Column("at", UtcDateTime(), nullable=False, index=True),
+    # Every EDR query is scoped by wallet (ix_edrs_wallet_at); none by time alone (0021).
+    Column("at", UtcDateTime(), nullable=False),
     Column("wallet_id", Integer, nullable=False),
     Column("subscriber_id", Integer),
     Column("wallet_type", String(16)),
@@ -331,7 +332,6 @@ edr_tags = Table(
     Column("edr_id", BigId, ForeignKey("edrs.id"), primary_key=True),
     Column("key", String(32), primary_key=True),
     Column("value", String(128), nullable=False),
-    Index("ix_edr_tags_key_value", "key", "value"),
 )
 
 # -- wallet settings: per product type, per operator, exchange rates, EDR masking ----------------

@@ -1,15 +1,16 @@
 """The charging repository's reservation lookups on SQLite: each query for open reservations
-is answered from the indexes over the open ones (migration 0019), never by reading every
-reservation ever made."""
+is answered from the indexes over the open ones (migrations 0019 and 0021), never by reading
+every reservation ever made. And the prune of stored answers on both backends."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ocs.bootstrap import Services
 from ocs.storage.charging_repository import SqlChargingRepository
 from ocs.storage.engine import make_engine
 
@@ -35,7 +36,7 @@ def test_open_reservation_lookups_search_the_open_only_indexes(
     with engine.begin() as conn:
         repo = _Recording(conn)
         repo.seen = []
-        repo.open_reservations_of_session("s-1")
+        repo.open_reservations_of_session(1, "s-1")
         repo.holds_of_wallet(1)
         repo.expired_reservations(NOW, 10)
         repo.open_counts()
@@ -53,3 +54,37 @@ def test_open_reservation_lookups_search_the_open_only_indexes(
         # The listing shows ended reservations too; every other lookup wants open ones only.
         index = "ix_reservations_wallet " if "ORDER BY id DESC" in sql else "ix_reservations_open_"
         assert f"INDEX {index}" in f"{plan} ", (sql, plan)
+
+
+def test_answers_older_than_the_cut_are_pruned_and_younger_ones_kept(
+    services: Services,
+) -> None:
+    hour = timedelta(hours=1)
+    written = [  # in the order they are written; the fourth under a clock set back
+        ("s-a", NOW - 3 * hour),
+        ("s-b", NOW - 2 * hour),
+        ("s-c", NOW),
+        ("s-d", NOW - 3 * hour),
+        ("s-e", NOW + hour),
+    ]
+    with services.store.transaction() as uow:
+        for session_id, at in written:
+            uow.charging.put_answer(session_id, 1, at, "{}")
+    with services.store.transaction() as uow:
+        pruned = uow.charging.delete_answers_before(NOW - hour)
+    with services.store.transaction() as uow:
+        kept = [s for s, _ in written if uow.charging.get_answer(s, 1) is not None]
+    # On SQLite an answer written after a younger one waits for it (rowid order); PostgreSQL
+    # goes by time alone. Neither prunes an answer younger than the cut.
+    if services.engine.dialect.name == "sqlite":
+        assert (pruned, kept) == (2, ["s-c", "s-d", "s-e"])
+        with services.engine.connect() as conn:  # the index the rowid order stands in for
+            index_names = {row[1] for row in conn.exec_driver_sql(
+                "PRAGMA index_list(charging_answers)")}  # fmt: skip
+        assert "ix_charging_answers_at" not in index_names
+    else:
+        assert (pruned, kept) == (3, ["s-c", "s-e"])
+    with services.store.transaction() as uow:
+        uow.charging.delete_answers_before(NOW + 2 * hour)
+    with services.store.transaction() as uow:
+        assert all(uow.charging.get_answer(s, 1) is None for s, _ in written)
