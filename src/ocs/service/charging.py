@@ -33,7 +33,7 @@ from ocs.core.charging import (
     overall_outcome,
 )
 from ocs.core.configuration import BalanceCategory, ConfigKind, Record, UnitOfMeasure
-from ocs.core.edr import EdrType, encode_movements
+from ocs.core.edr import Edr, EdrType, encode_movements
 from ocs.core.errors import DomainError, not_found
 from ocs.core.friends import FriendsMatch
 from ocs.core.grant_usage import GrantUsage, track_usage
@@ -805,7 +805,7 @@ class ChargingEngine:
         subscriber_id: int,
         now: datetime,
     ) -> _Context:
-        fast = _FastUnitOfWork(uow, catalog, cached.links)
+        fast = _FastUnitOfWork(uow, catalog, cached)
         ledger = Ledger(cast(UnitOfWork, fast), now, Origin(subscriber_id=subscriber_id))
         w = cached.w
         wallet = w.wallet
@@ -1040,9 +1040,22 @@ class _FastWallets:
 
 
 class _FastEdrs:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, cached: CachedWallet) -> None:
         self._edrs = uow.edrs
-        self.insert = uow.charging.insert_edr
+        self._insert = uow.charging.insert_edr
+        self._cached = cached
+
+    def insert(self, edr: Edr) -> int:
+        """The EDR; its subscriber's row for this wallet only when this copy has not written
+        one already (rows there are never deleted, and a rollback drops the copy)."""
+        cached = self._cached
+        subscriber_id = edr.subscriber_id
+        if edr.wallet_id != cached.w.wallet.id:
+            return self._insert(edr)
+        edr_id = self._insert(edr, subscriber_noted=subscriber_id in cached.edr_subscribers)
+        if subscriber_id is not None:
+            cached.edr_subscribers.add(subscriber_id)
+        return edr_id
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._edrs, name)
@@ -1062,11 +1075,11 @@ class _FastUnitOfWork:
     with the few reads and writes of every request served by the hot-path repository
     (ADR 0003), so the ledger's rules stay the only implementation of buckets and EDRs."""
 
-    def __init__(self, uow: UnitOfWork, catalog: Catalog, links: list[WalletLink]) -> None:
+    def __init__(self, uow: UnitOfWork, catalog: Catalog, cached: CachedWallet) -> None:
         self._uow = uow
         self.config = _FastConfig(uow.config, catalog)
-        self.wallets = _FastWallets(uow, links)
-        self.edrs = _FastEdrs(uow)
+        self.wallets = _FastWallets(uow, cached.links)
+        self.edrs = _FastEdrs(uow, cached)
         self.wallet_settings = _FastWalletSettings(uow)
 
     def __getattr__(self, name: str) -> Any:

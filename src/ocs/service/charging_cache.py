@@ -50,6 +50,8 @@ class CachedWallet:
     grants: list[GrantUsage]  # offer grants whose buckets charging may consume
     open_sessions: int | None = None  # counted on first need
     sessions: dict[str, CachedSession] = field(default_factory=dict)
+    # Subscribers whose EDRs this copy wrote: their subscriber_edr_wallets row is there.
+    edr_subscribers: set[int] = field(default_factory=set)
 
 
 class WalletCache:

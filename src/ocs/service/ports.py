@@ -468,7 +468,10 @@ class ChargingRepository(Protocol):
 
     def activation_credits(self, product_type: str) -> list[ActivationCredit]: ...
 
-    def insert_edr(self, edr: Edr) -> int: ...
+    def insert_edr(self, edr: Edr, subscriber_noted: bool = False) -> int:
+        """The EDR with its lines and tags; `subscriber_noted`: its subscriber's EDRs were
+        written on this wallet before, in a committed transaction."""
+        ...
 
     def open_counts(self) -> tuple[int, int]:
         """(open sessions, open reservations) across all wallets."""

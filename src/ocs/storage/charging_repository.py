@@ -50,6 +50,8 @@ WALLET_COLUMNS = (
 )
 
 
+TIMES_KEPT_MAX = 64
+
 # The same text as json.dumps(detail, sort_keys=True, default=str), without building an encoder
 # for every EDR.
 EDR_DETAIL_JSON = json.JSONEncoder(sort_keys=True, default=str)
@@ -67,9 +69,8 @@ class SqlChargingRepository:
         self._raw: Any = None
         # The engine's SQLite connections fire no triggers: this repository does their work.
         self._triggers_off = bool(conn.info.get(TRIGGERS_OFF))
-        # The last time formatted: a request writes its `now` into several rows.
-        self._time_in: datetime | None = None
-        self._time_out: Any = None
+        # Times already formatted: a request writes its `now` and expiry into several rows.
+        self._times: dict[datetime, Any] = {}
 
     # -- driver access -----------------------------------------------------------------------
 
@@ -105,17 +106,21 @@ class SqlChargingRepository:
     def _time(self, value: datetime | None) -> Any:
         if value is None:
             return None
-        if value is self._time_in:
-            return self._time_out
-        self._time_in = value
+        known = self._times.get(value)
+        if known is not None:
+            return known
+        if len(self._times) >= TIMES_KEPT_MAX:
+            self._times.clear()
         if self._sqlite and value.tzinfo is UTC:
             # The text SQLAlchemy stores DateTime as on SQLite ("%Y-%m-%d %H:%M:%S.%f"):
             # isoformat less its "+00:00", at a fraction of strftime's (or a conversion's) cost.
-            self._time_out = value.isoformat(" ", "microseconds")[:26]
-            return self._time_out
-        utc = value.astimezone(UTC).replace(tzinfo=None)
-        self._time_out = utc.isoformat(" ", "microseconds") if self._sqlite else utc
-        return self._time_out
+            known = value.isoformat(" ", "microseconds")[:26]
+        else:
+            utc = value.astimezone(UTC).replace(tzinfo=None)
+            known = utc.isoformat(" ", "microseconds") if self._sqlite else utc
+        # Keyed by the instant: equal datetimes in other zones are the same UTC value.
+        self._times[value] = known
+        return known
 
     def _read_time(self, value: Any) -> datetime | None:
         if value is None:
@@ -525,7 +530,7 @@ class SqlChargingRepository:
     def set_wallet_last_used(self, wallet_id: int, at: datetime) -> None:
         self._run("UPDATE wallets SET last_used_at = ? WHERE id = ?", (self._time(at), wallet_id))
 
-    def insert_edr(self, edr: Edr) -> int:
+    def insert_edr(self, edr: Edr, subscriber_noted: bool = False) -> int:
         """The same rows as the EDR repository writes, one EDR with its lines and tags."""
         edr_id = self._insert_returning_id(
             "INSERT INTO edrs (type, at, wallet_id, subscriber_id, wallet_type, operator, "
@@ -568,7 +573,7 @@ class SqlChargingRepository:
             "INSERT INTO edr_tags (edr_id, key, value) VALUES (?, ?, ?)",
             [(edr_id, key, value) for key, value in edr.tags],
         )
-        if self._triggers_off and edr.subscriber_id is not None:
+        if self._triggers_off and edr.subscriber_id is not None and not subscriber_noted:
             # What trigger edrs_subscriber_wallet does (migration 0020).
             self._run(
                 "INSERT OR IGNORE INTO subscriber_edr_wallets (subscriber_id, wallet_id) "

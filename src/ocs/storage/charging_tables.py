@@ -64,6 +64,7 @@ reservation_holds = Table(
     Column("reservation_id", BigId, ForeignKey("reservations.id"), primary_key=True),
     Column("balance_type", String(32), primary_key=True),
     Column("amount", BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # migration 0022
 )
 
 charging_answers = Table(

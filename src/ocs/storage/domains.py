@@ -585,8 +585,8 @@ class RoutedChargingRepository:
     def activation_credits(self, product_type: str) -> Any:
         return self.main.activation_credits(product_type)
 
-    def insert_edr(self, edr: Edr) -> int:
-        return self._at(edr.wallet_id).insert_edr(edr)
+    def insert_edr(self, edr: Edr, subscriber_noted: bool = False) -> int:
+        return self._at(edr.wallet_id).insert_edr(edr, subscriber_noted)
 
 
 class MirroredConfigRepository(SqlConfigRepository):

@@ -324,6 +324,7 @@ edr_balances = Table(
     Column("old_value", BigInteger, nullable=False),
     Column("delta_value", BigInteger, nullable=False),
     Column("new_value", BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # migration 0022
 )
 
 edr_tags = Table(
@@ -332,6 +333,7 @@ edr_tags = Table(
     Column("edr_id", BigId, ForeignKey("edrs.id"), primary_key=True),
     Column("key", String(32), primary_key=True),
     Column("value", String(128), nullable=False),
+    sqlite_with_rowid=False,  # migration 0022
 )
 
 # -- wallet settings: per product type, per operator, exchange rates, EDR masking ----------------

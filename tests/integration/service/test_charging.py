@@ -543,6 +543,29 @@ def test_the_engine_s_edrs_are_found_by_their_subscriber(world: World) -> None:
     assert listed == charged
 
 
+def test_an_edr_subscriber_noted_in_a_rolled_back_batch_is_noted_again(world: World) -> None:
+    world.process(world.request(RequestType.INITIAL, 0, _data(requested=10 * MB)))
+    world.engine = ChargingEngine(world.clock, world.engine.settings)  # nothing noted yet
+    with world.services.engine.begin() as conn:  # as if no EDR had named the pair before
+        conn.execute(sa.text("DELETE FROM subscriber_edr_wallets"))
+    update = world.request(RequestType.UPDATE, 1, _data(10 * MB, used=5 * MB))
+
+    def fails(_uow: object) -> None:
+        raise RuntimeError("a later item of the batch fails")
+
+    # The first run writes the EDR and its subscriber row, then rolls back; the second run's
+    # EDR must write the row again rather than trust the first run's memory of it.
+    run_batch(world.engine_store, [partial(world.engine.process, request=update), fails])
+    world.process(world.request(RequestType.UPDATE, 2, _data(10 * MB, used=5 * MB)))
+    with world.services.engine.connect() as conn:
+        charged = set(
+            conn.execute(sa.text("SELECT subscriber_id, wallet_id FROM edrs WHERE type = 'CHARGE'"))
+        )
+        listed = set(conn.execute(sa.text("SELECT * FROM subscriber_edr_wallets")))
+    assert len(charged) == 1
+    assert listed == charged
+
+
 def test_a_restarted_engine_replays_answers_it_did_not_give(world: World) -> None:
     world.process(world.request(RequestType.INITIAL, 0, _data(requested=10 * MB)))
     update = world.request(RequestType.UPDATE, 1, _data(10 * MB, used=5 * MB))
