@@ -293,6 +293,8 @@ class ChargingEngine:
         self._zone = ZoneInfo(self.settings.rating_time_zone)
         self._cache = WalletCache()
         self._touched: list[CachedWallet] = []
+        # The touched copy whose new revision the request took up front (claim_revision).
+        self._claimed: CachedWallet | None = None
         # The batch's subscriber lookups, made once by lock_wallets for the requests after it.
         self._resolved: dict[str, tuple[int, int] | None] = {}
 
@@ -320,6 +322,8 @@ class ChargingEngine:
             now = self.clock.now()
             decision = self._decide(uow, request, now, hot)
             for cached in self._touched:
+                if cached is self._claimed:
+                    continue  # its new revision was taken with the request's first read
                 revision = uow.charging.written_revision(cached.w.wallet.id)
                 if revision is None:
                     self._cache.forget(cached.w.wallet.id)
@@ -331,6 +335,7 @@ class ChargingEngine:
             raise
         finally:
             self._touched.clear()
+            self._claimed = None
         uow.charging.put_answer(
             request.session_id, request.request_number, now, decision_to_json(decision)
         )
@@ -370,6 +375,17 @@ class ChargingEngine:
         wallet_id = self._cache.wallet_of_session(request.session_id)
         if wallet_id is None:
             return None
+        copy = self._cache.peek(wallet_id)
+        entry = None if copy is None else copy.sessions.get(request.session_id)
+        if copy is not None and entry is not None:
+            # One statement checks the copy is current and gives the wallet its next revision
+            # (where the repository can: no trigger will change it again in this request).
+            claimed = uow.charging.claim_revision(wallet_id, copy.revision)
+            if claimed is not None:
+                copy.revision = claimed
+                self._claimed = copy
+                self._touched.append(copy)
+                return copy, entry
         revision = uow.charging.wallet_revision(wallet_id, lock=True)
         cached = None if revision is None else self._cache.get(wallet_id, revision)
         entry = None if cached is None else cached.sessions.get(request.session_id)

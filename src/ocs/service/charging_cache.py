@@ -77,6 +77,13 @@ class WalletCache:
         self._wallets.move_to_end(wallet_id)
         return cached
 
+    def peek(self, wallet_id: int) -> CachedWallet | None:
+        """The cached wallet whatever its revision: the caller checks that against storage."""
+        cached = self._wallets.get(wallet_id)
+        if cached is not None:
+            self._wallets.move_to_end(wallet_id)
+        return cached
+
     def put(self, cached: CachedWallet) -> None:
         wallet_id = cached.w.wallet.id
         self.forget(wallet_id)

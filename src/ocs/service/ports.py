@@ -434,6 +434,12 @@ class ChargingRepository(Protocol):
         the rest of the transaction."""
         ...
 
+    def claim_revision(self, wallet_id: int, expected: int) -> int | None:
+        """A new revision for the wallet if it still has `expected`, taken now for the whole
+        request: None when it has another, or when a later write in this transaction could
+        change it again (triggers fire here), and the caller reads it as usual."""
+        ...
+
     def written_revision(self, wallet_id: int) -> int | None:
         """The wallet's revision after this transaction wrote to it: the triggers' new one, or
         a new one given here on a connection that fires no triggers (ADR 0011)."""

@@ -371,6 +371,16 @@ class SqlChargingRepository:
         row = self._one(f"SELECT revision FROM wallets WHERE id = ?{lock_sql}", (wallet_id,))
         return None if row is None else int(row[0])
 
+    def claim_revision(self, wallet_id: int, expected: int) -> int | None:
+        if not self._triggers_off:
+            return None
+        row = self._one(
+            "UPDATE wallets SET revision = random() WHERE id = ? AND revision = ? "
+            "RETURNING revision",
+            (wallet_id, expected),
+        )
+        return None if row is None else int(row[0])
+
     def written_revision(self, wallet_id: int) -> int | None:
         if not self._triggers_off:
             return self.wallet_revision(wallet_id, lock=False)

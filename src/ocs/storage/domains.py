@@ -540,6 +540,9 @@ class RoutedChargingRepository:
         revision = self._at(wallet_id).wallet_revision(wallet_id, lock)
         return None if revision is None else hash((main_revision, revision))
 
+    def claim_revision(self, wallet_id: int, expected: int) -> int | None:
+        return None  # a revision here combines two databases' (wallet_revision)
+
     def written_revision(self, wallet_id: int) -> int | None:
         main_revision = self.main.written_revision(wallet_id)
         if main_revision is None or self.c.home(wallet_id) == DEFAULT_DOMAIN:
