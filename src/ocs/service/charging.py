@@ -88,6 +88,8 @@ SWEEP_ROWS_MAX = 500
 # One encoder for every stored answer: json.dumps builds a new one per call when given options.
 ANSWER_JSON = json.JSONEncoder(separators=(",", ":"))
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A session's expiry moves in steps of its timeout / this, not with every request.
+SESSION_TIMER_STEPS = 100
 
 
 @dataclass(frozen=True)
@@ -341,6 +343,17 @@ class ChargingEngine:
         )
         return decision
 
+    def _session_due(self, now: datetime) -> datetime:
+        """When a session seen now times out at the earliest."""
+        return now + timedelta(seconds=self.settings.session_timeout_s)
+
+    def _session_expiry(self, now: datetime) -> datetime:
+        """The expiry a session seen now gets: its timeout and one step more, so that the
+        requests within that step need not move it (a session times out between one and
+        1 + 1/SESSION_TIMER_STEPS timeouts after its last request)."""
+        step_s = self.settings.session_timeout_s / SESSION_TIMER_STEPS
+        return self._session_due(now) + timedelta(seconds=step_s)
+
     def lock_wallets(self, uow: UnitOfWork, requests: Sequence[ChargingRequest]) -> None:
         """Lock the wallets a batch will charge, in id order, before charging any of them:
         engines whose batches share wallets then wait for each other instead of locking
@@ -478,7 +491,7 @@ class ChargingEngine:
             SessionState.OPEN,
             now,
             now,
-            now + timedelta(seconds=self.settings.session_timeout_s),
+            self._session_expiry(now),
             request.calling_party,
             request.called_party,
         )
@@ -541,10 +554,18 @@ class ChargingEngine:
                 self._release(ctx, reservation, ReservationState.REVOKED, now, "termination")
             expires_at = now
             state = SessionState.CLOSED
-        else:
-            expires_at = now + timedelta(seconds=self.settings.session_timeout_s)
+        elif session.state is SessionState.OPEN and session.expires_at >= self._session_due(now):
+            # The timer still runs past the timeout: the session's expiry (and its index
+            # entry, a page to write) stays as it is.
+            expires_at = session.expires_at
             state = SessionState.OPEN
-        uow.charging.touch_session(session.session_id, state, now, expires_at)
+        else:
+            expires_at = self._session_expiry(now)
+            state = SessionState.OPEN
+        if expires_at is session.expires_at:
+            uow.charging.see_session(session.session_id, now)
+        else:
+            uow.charging.touch_session(session.session_id, state, now, expires_at)
         entry.session = copy_with(session, state=state, last_seen_at=now, expires_at=expires_at)
         entry.last_request_number = max(entry.last_request_number or 0, request.request_number)
         if terminating:

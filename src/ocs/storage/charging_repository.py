@@ -210,6 +210,13 @@ class SqlChargingRepository:
             (state.value, self._time(last_seen_at), self._time(expires_at), session_id),
         )
 
+    def see_session(self, session_id: str, last_seen_at: datetime) -> None:
+        # Neither state nor expires_at in the SET list: their index entry is left alone.
+        self._run(
+            "UPDATE charging_sessions SET last_seen_at = ? WHERE session_id = ?",
+            (self._time(last_seen_at), session_id),
+        )
+
     def count_open_sessions(self, wallet_id: int) -> int:
         row = self._one(
             "SELECT count(*) FROM charging_sessions WHERE wallet_id = ? AND state = ?",

@@ -470,6 +470,9 @@ class RoutedChargingRepository:
                       expires_at: datetime) -> None:  # fmt: skip
         self.main.touch_session(session_id, state, last_seen_at, expires_at)
 
+    def see_session(self, session_id: str, last_seen_at: datetime) -> None:
+        self.main.see_session(session_id, last_seen_at)
+
     def count_open_sessions(self, wallet_id: int) -> int:
         return self.main.count_open_sessions(wallet_id)
 

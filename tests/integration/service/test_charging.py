@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 import pytest
@@ -26,7 +27,7 @@ from ocs.core.charging import (
 from ocs.core.configuration import ConfigKind
 from ocs.core.edr import EdrQuery, EdrType
 from ocs.core.errors import DomainError, ProblemKind
-from ocs.core.reservations import ReservationState
+from ocs.core.reservations import ChargingSession, ReservationState, SessionState
 from ocs.core.wallets import WalletState
 from ocs.service.actor import Actor
 from ocs.service.charging import ChargingEngine, ChargingSettings
@@ -243,6 +244,42 @@ def test_reservations_expire_and_release_their_hold(world: World) -> None:
     again = world.process(world.request(RequestType.INITIAL, 0, _data(MB), session="s2"))
     assert again.outcome is Outcome.SUCCESS
     assert world.balance() == 100
+
+
+def test_the_session_timer_moves_in_steps_and_never_cuts_the_timeout(world: World) -> None:
+    # Timeout 900 s: steps of 9 s. The expiry is written only when a request would otherwise
+    # leave less than the timeout; in between, it stays (and so does its index entry).
+    started = world.clock.now()
+
+    def session() -> ChargingSession:
+        with world.engine_store.transaction() as uow:
+            found = uow.charging.get_session("s1")
+        assert found is not None
+        return found
+
+    def expiry() -> timedelta:
+        return session().expires_at - started
+
+    def sweep() -> None:
+        with world.engine_store.transaction() as uow:
+            world.engine.expire(uow)
+
+    world.process(world.request(RequestType.INITIAL, 0, _data(requested=MB)))
+    assert expiry() == timedelta(seconds=909)
+    world.clock.advance(5)
+    world.process(world.request(RequestType.UPDATE, 1, _data(MB, used=MB)))
+    assert expiry() == timedelta(seconds=909)  # 905 s would do: unchanged
+    world.clock.advance(5)
+    world.process(world.request(RequestType.UPDATE, 2, _data(MB, used=MB)))
+    assert expiry() == timedelta(seconds=919)  # 910 s needed: one more step
+    world.clock.advance(900 - 1)  # a second short of the timeout after the last request
+    sweep()
+    assert session().state is SessionState.OPEN
+    world.clock.advance(9 + 1)  # past the step too
+    sweep()
+    assert session().state is SessionState.CLOSED
+    with world.engine_store.transaction() as uow:
+        assert uow.charging.holds_of_wallet(world.wallet_id) == {}
 
 
 def test_events_debit_refund_check_and_price(world: World) -> None:
