@@ -571,13 +571,7 @@ def test_the_engine_s_edrs_are_found_by_their_subscriber(world: World) -> None:
         conn.execute(sa.text("DELETE FROM subscriber_edr_wallets"))
     world.process(world.request(RequestType.INITIAL, 0, _data(requested=10 * MB)))
     world.process(world.request(RequestType.TERMINATION, 1, _data(used=5 * MB)))
-    with world.services.engine.connect() as conn:
-        charged = set(
-            conn.execute(sa.text("SELECT subscriber_id, wallet_id FROM edrs WHERE type = 'CHARGE'"))
-        )
-        listed = set(conn.execute(sa.text("SELECT * FROM subscriber_edr_wallets")))
-    assert len(charged) == 1
-    assert listed == charged
+    _charges_are_listed_by_subscriber(world)
 
 
 def test_an_edr_subscriber_noted_in_a_rolled_back_batch_is_noted_again(world: World) -> None:
@@ -594,6 +588,11 @@ def test_an_edr_subscriber_noted_in_a_rolled_back_batch_is_noted_again(world: Wo
     # EDR must write the row again rather than trust the first run's memory of it.
     run_batch(world.engine_store, [partial(world.engine.process, request=update), fails])
     world.process(world.request(RequestType.UPDATE, 2, _data(10 * MB, used=5 * MB)))
+    _charges_are_listed_by_subscriber(world)
+
+
+def _charges_are_listed_by_subscriber(world: World) -> None:
+    """One (subscriber, wallet) pair charged, and subscriber_edr_wallets lists it."""
     with world.services.engine.connect() as conn:
         charged = set(
             conn.execute(sa.text("SELECT subscriber_id, wallet_id FROM edrs WHERE type = 'CHARGE'"))
