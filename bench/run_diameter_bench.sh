@@ -62,8 +62,11 @@ case "$backend" in
     template="$BENCH_DIR/sqlite-$SUBSCRIBERS.template.db"
     if [ ! -f "$template" ]; then
       "$PY" bench/provision.py --database-url "sqlite:///$template" --subscribers "$SUBSCRIBERS"
-      "$PY" -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA wal_checkpoint(TRUNCATE)')" "$template"
     fi
+    # A template made by older code gets the newer migrations once, here, rather than at every
+    # server start, where a table rebuild and its checkpoint would fall into the measurement.
+    OCS_DATABASE_URL="sqlite:///$template" "$PY" -m ocs migrate >/dev/null
+    "$PY" -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA wal_checkpoint(TRUNCATE)')" "$template"
     rm -f "$BENCH_DIR/sqlite-run.db" "$BENCH_DIR/sqlite-run.db-wal" "$BENCH_DIR/sqlite-run.db-shm"
     cp "$template" "$BENCH_DIR/sqlite-run.db"
     url="sqlite:///$BENCH_DIR/sqlite-run.db"
