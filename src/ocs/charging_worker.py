@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from ocs.config import Settings
 from ocs.core.charging import ChargingDecision, ChargingRequest
 from ocs.core.errors import DomainError, ProblemKind
+from ocs.service.charging import ANSWERS_PRUNED_MAX
 from ocs.service.group_commit import Job, JobResult, OverloadedError, run_batch
 from ocs.storage.checkpointer import checkpoint_in_background
 from ocs.storage.engine import set_page_cache
@@ -297,12 +298,20 @@ def _serve(
     collector = _Collector(time.monotonic)
     sweep_interval_s = settings.charging_sweep_interval_s
     next_sweep = time.monotonic() + sweep_interval_s
+    # Stored answers past retention are deleted a chunk at a time after each sweep, one chunk
+    # between two batches (or at once when idle), so that no request waits for a whole day's
+    # worth of them.
+    prune_due = False
     while True:
-        wait_s = max(0.0, next_sweep - time.monotonic())
+        wait_s = 0.0 if prune_due else max(0.0, next_sweep - time.monotonic())
         try:
             if not conn.poll(wait_s):
+                if prune_due:
+                    prune_due = _prune(services.store, engine.prune_answers)
+                    continue
                 if sweeps:
                     _sweep(services.store, engine.expire)
+                    prune_due = True
                 next_sweep = time.monotonic() + sweep_interval_s
                 continue
             batch, stop = _take_batch(conn)
@@ -316,8 +325,11 @@ def _serve(
             collector.after_batch()
         if stop:
             return
+        if prune_due:
+            prune_due = _prune(services.store, engine.prune_answers)
         if sweeps and time.monotonic() >= next_sweep:
             _sweep(services.store, engine.expire)
+            prune_due = True
             next_sweep = time.monotonic() + sweep_interval_s
 
 
@@ -467,3 +479,12 @@ def _sweep(store: Any, expire: Job) -> None:
     ((_, error),) = run_batch(store, [expire])
     if error is not None:
         log.error("reservation expiry sweep failed", exc_info=error)
+
+
+def _prune(store: Any, prune: Job) -> bool:
+    """One chunk of stored answers past retention; True when more may be due."""
+    ((deleted, error),) = run_batch(store, [prune])
+    if error is not None:
+        log.error("pruning stored answers failed", exc_info=error)
+        return False
+    return isinstance(deleted, int) and deleted >= ANSWERS_PRUNED_MAX

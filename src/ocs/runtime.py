@@ -21,6 +21,7 @@ from ocs.diameter.message import Origin
 from ocs.diameter.peer import AllowedPeer, PeerConfig
 from ocs.diameter.server import DiameterServer, ServerConfig
 from ocs.migration_runtime import MigrationThread
+from ocs.service.charging import ANSWERS_PRUNED_MAX
 from ocs.service.group_commit import GroupCommitter
 
 log = logging.getLogger("ocs")
@@ -67,8 +68,12 @@ class ChargingRuntime:
             return
         while True:
             await asyncio.sleep(self._settings.charging_sweep_interval_s)
+            charging = self._services.charging
             try:
-                await self.committer.submit(self._services.charging.expire)
+                await self.committer.submit(charging.expire)
+                # Stored answers past retention, a chunk per batch of the writer.
+                while await self.committer.submit(charging.prune_answers) >= ANSWERS_PRUNED_MAX:
+                    pass
             except Exception:  # a failed sweep is retried on the next tick
                 log.exception("reservation expiry sweep failed")
 

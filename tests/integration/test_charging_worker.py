@@ -6,9 +6,10 @@ import asyncio
 import os
 import signal
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from ocs.bootstrap import Services
 from ocs.charging_worker import ChargingWorker, engine_of
@@ -23,7 +24,9 @@ from ocs.core.charging import (
     UnitAmounts,
 )
 from ocs.core.errors import DomainError, ProblemKind
+from ocs.runtime import ChargingRuntime
 from ocs.service.actor import Actor
+from ocs.service.charging import ANSWERS_PRUNED_MAX
 from ocs.service.wallets import WalletUpdate
 from tests.support.charging import DATA_RG, MB, load_charging_catalog, provision_subscriber
 
@@ -65,6 +68,28 @@ def worker(database_url: str, services: Services, admin: Actor) -> ChargingWorke
 def _cash(services: Services, admin: Actor) -> int:
     (view,) = services.wallets.subscriber_wallets(admin, 1)
     return next(b.total_value for b in view.balances if b.balance_type == "CASH")
+
+
+def test_answers_past_retention_are_pruned_by_the_engine_in_chunks(
+    worker: ChargingWorker, services: Services
+) -> None:
+    two_days_ago = datetime.now(UTC) - timedelta(days=2)
+    old = ANSWERS_PRUNED_MAX * 2 + 10  # three chunks
+    with services.store.transaction() as uow:
+        for number in range(old):
+            uow.charging.put_answer("old-session", number, two_days_ago, "{}")
+    decisions = asyncio.run(_session(worker, "s-new"))
+    deadline = time.monotonic() + 30
+    while _answers(services, "old-session") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _answers(services, "old-session") == 0
+    assert _answers(services, "s-new") == len(decisions) == 3
+
+
+def _answers(services: Services, session_id: str) -> int:
+    with services.engine.connect() as conn:
+        query = sa.text("SELECT count(*) FROM charging_answers WHERE session_id = :s")
+        return int(conn.scalar(query, {"s": session_id}) or 0)
 
 
 def test_concurrent_sessions_are_charged_in_the_engine_process(
@@ -200,3 +225,30 @@ def test_sessions_spread_over_the_engines() -> None:
     assert engine_of("pgw;1;2", 1) == 0
     picks = [engine_of(f"pgw;{i}", 3) for i in range(300)]
     assert {picks.count(engine) > 70 for engine in range(3)} == {True}
+
+
+def test_without_an_engine_process_the_sweeper_prunes_answers_in_chunks(
+    database_url: str, services: Services
+) -> None:
+    two_days_ago = services.clock.now() - timedelta(days=2)  # this process's (test) clock
+    with services.store.transaction() as uow:
+        for number in range(ANSWERS_PRUNED_MAX + 10):  # two chunks
+            uow.charging.put_answer("old-session", number, two_days_ago, "{}")
+    settings = Settings(
+        database_url=database_url, charging_worker="thread", charging_sweep_interval_s=0.05
+    )
+    runtime = ChargingRuntime(services, settings)
+    runtime.start()
+
+    async def sweep_until_pruned() -> None:
+        sweeper = asyncio.create_task(runtime.sweep_forever())
+        deadline = time.monotonic() + 30
+        while _answers(services, "old-session") and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        sweeper.cancel()
+
+    try:
+        asyncio.run(sweep_until_pruned())
+    finally:
+        runtime.stop()
+    assert _answers(services, "old-session") == 0

@@ -85,6 +85,9 @@ NATIVE_UNITS: Mapping[RatedUnit, UnitOfMeasure] = {
     RatedUnit.EVENTS: UnitOfMeasure.EVENTS,
 }
 SWEEP_ROWS_MAX = 500
+# Stored answers deleted per prune: a few milliseconds of the engine's time at most. At a
+# steady load the answers due are as many per second as came in a day before.
+ANSWERS_PRUNED_MAX = 1000
 # One encoder for every stored answer: json.dumps builds a new one per call when given options.
 ANSWER_JSON = json.JSONEncoder(separators=(",", ":"))
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -1022,9 +1025,14 @@ class ChargingEngine:
                 reservation.id, ReservationState.EXPIRED, 0, now, "validity timeout"
             )
         charging.note_wallets_changed(wallet_ids)
-        retention = timedelta(seconds=self.settings.answer_retention_s)
-        charging.delete_answers_before(now - retention)
         return ended
+
+    def prune_answers(self, uow: UnitOfWork, limit: int = ANSWERS_PRUNED_MAX) -> int:
+        """Delete up to `limit` stored answers past their retention, oldest first; returns
+        how many went. A full chunk means more may be due: callers run it again, between
+        batches, rather than stall charging for a whole backlog at once."""
+        retention = timedelta(seconds=self.settings.answer_retention_s)
+        return uow.charging.delete_answers_before(self.clock.now() - retention, limit)
 
 
 def _resolve(uow: UnitOfWork, request: ChargingRequest) -> tuple[int, int] | None:

@@ -156,18 +156,25 @@ class SqlChargingRepository:
             (session_id, request_number, self._time(at), decision),
         )
 
-    def delete_answers_before(self, at: datetime) -> int:
+    def delete_answers_before(self, at: datetime, limit: int) -> int:
         if not self._sqlite:
-            cursor = self._run("DELETE FROM charging_answers WHERE at < ?", (self._time(at),))
+            cursor = self._run(
+                "DELETE FROM charging_answers WHERE (session_id, request_number) IN ("
+                "SELECT session_id, request_number FROM charging_answers WHERE at < ? "
+                "ORDER BY at LIMIT ?)",
+                (self._time(at), limit),
+            )
             return int(cursor.rowcount)
         # No index on `at` here (migration 0021): answers are appended in time order, so the
         # old ones are the first rowids. Everything before the first answer young enough to
-        # keep goes; an answer written under a clock set back stays longer, never less.
+        # keep goes (up to `limit` rowids); an answer written under a clock set back stays
+        # longer, never less.
         cursor = self._run(
-            "DELETE FROM charging_answers WHERE rowid < coalesce("
+            "DELETE FROM charging_answers WHERE rowid < min(coalesce("
             "(SELECT rowid FROM charging_answers WHERE at >= ? ORDER BY rowid LIMIT 1), "
-            "(SELECT max(rowid) + 1 FROM charging_answers))",
-            (self._time(at),),
+            "(SELECT max(rowid) + 1 FROM charging_answers)), "
+            "(SELECT min(rowid) FROM charging_answers) + ?)",
+            (self._time(at), limit),
         )
         return int(cursor.rowcount)
 

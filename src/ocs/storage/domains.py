@@ -457,8 +457,8 @@ class RoutedChargingRepository:
     def put_answer(self, session_id: str, request_number: int, at: datetime, decision: str) -> None:
         self.main.put_answer(session_id, request_number, at, decision)
 
-    def delete_answers_before(self, at: datetime) -> int:
-        return self.main.delete_answers_before(at)
+    def delete_answers_before(self, at: datetime, limit: int) -> int:
+        return self.main.delete_answers_before(at, limit)
 
     def get_session(self, session_id: str) -> Any:
         return self.main.get_session(session_id)

@@ -71,7 +71,7 @@ def test_answers_older_than_the_cut_are_pruned_and_younger_ones_kept(
         for session_id, at in written:
             uow.charging.put_answer(session_id, 1, at, "{}")
     with services.store.transaction() as uow:
-        pruned = uow.charging.delete_answers_before(NOW - hour)
+        pruned = uow.charging.delete_answers_before(NOW - hour, 100)
     with services.store.transaction() as uow:
         kept = [s for s, _ in written if uow.charging.get_answer(s, 1) is not None]
     # On SQLite an answer written after a younger one waits for it (rowid order); PostgreSQL
@@ -85,6 +85,21 @@ def test_answers_older_than_the_cut_are_pruned_and_younger_ones_kept(
     else:
         assert (pruned, kept) == (3, ["s-c", "s-e"])
     with services.store.transaction() as uow:
-        uow.charging.delete_answers_before(NOW + 2 * hour)
+        uow.charging.delete_answers_before(NOW + 2 * hour, 100)
     with services.store.transaction() as uow:
         assert all(uow.charging.get_answer(s, 1) is None for s, _ in written)
+
+
+def test_a_prune_deletes_at_most_its_limit_oldest_first(services: Services) -> None:
+    with services.store.transaction() as uow:
+        for minute in range(5):
+            uow.charging.put_answer(f"s-{minute}", 1, NOW + timedelta(minutes=minute), "{}")
+    cut = NOW + timedelta(hours=1)
+    pruned = []
+    for _ in range(4):
+        with services.store.transaction() as uow:
+            pruned.append(uow.charging.delete_answers_before(cut, 2))
+        with services.store.transaction() as uow:
+            kept = [m for m in range(5) if uow.charging.get_answer(f"s-{m}", 1) is not None]
+        assert kept == list(range(sum(pruned), 5))
+    assert pruned == [2, 2, 1, 0]
