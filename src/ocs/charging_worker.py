@@ -299,8 +299,8 @@ def _serve(
     sweep_interval_s = settings.charging_sweep_interval_s
     next_sweep = time.monotonic() + sweep_interval_s
     # Stored answers past retention are deleted a chunk at a time after each sweep, one chunk
-    # between two batches (or at once when idle), so that no request waits for a whole day's
-    # worth of them.
+    # between two batches (or at once when idle), so that no request waits for all that came
+    # due since the last sweep.
     prune_due = False
     while True:
         wait_s = 0.0 if prune_due else max(0.0, next_sweep - time.monotonic())

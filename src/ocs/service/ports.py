@@ -481,8 +481,8 @@ class ChargingRepository(Protocol):
     def activation_credits(self, product_type: str) -> list[ActivationCredit]: ...
 
     def insert_edr(self, edr: Edr, subscriber_noted: bool = False) -> int:
-        """The EDR with its lines and tags; `subscriber_noted`: its subscriber's EDRs were
-        written on this wallet before, in a committed transaction."""
+        """The EDR with its lines and tags; `subscriber_noted`: the (subscriber, wallet) row
+        of subscriber_edr_wallets is known to exist, so it need not be written."""
         ...
 
     def open_counts(self) -> tuple[int, int]:
