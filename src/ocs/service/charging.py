@@ -555,17 +555,13 @@ class ChargingEngine:
         if terminating:
             for reservation in open_reservations:
                 self._release(ctx, reservation, ReservationState.REVOKED, now, "termination")
-            expires_at = now
-            state = SessionState.CLOSED
+            state, expires_at = SessionState.CLOSED, now
         elif session.state is SessionState.OPEN and session.expires_at >= self._session_due(now):
-            # The timer still runs past the timeout: the session's expiry (and its index
-            # entry, a page to write) stays as it is.
-            expires_at = session.expires_at
-            state = SessionState.OPEN
+            state, expires_at = SessionState.OPEN, session.expires_at  # the timer runs past due
         else:
-            expires_at = self._session_expiry(now)
-            state = SessionState.OPEN
-        if expires_at is session.expires_at:
+            state, expires_at = SessionState.OPEN, self._session_expiry(now)
+        if (state, expires_at) == (session.state, session.expires_at):
+            # Neither changes: their index entry (a page to write) stays as it is.
             uow.charging.see_session(session.session_id, now)
         else:
             uow.charging.touch_session(session.session_id, state, now, expires_at)

@@ -68,13 +68,10 @@ class WalletCache:
 
     def get(self, wallet_id: int, revision: int) -> CachedWallet | None:
         """The cached wallet if it is still at this revision; a stale copy is dropped."""
-        cached = self._wallets.get(wallet_id)
-        if cached is None:
-            return None
-        if cached.revision != revision:
+        cached = self.peek(wallet_id)
+        if cached is not None and cached.revision != revision:
             self.forget(wallet_id)
             return None
-        self._wallets.move_to_end(wallet_id)
         return cached
 
     def peek(self, wallet_id: int) -> CachedWallet | None:

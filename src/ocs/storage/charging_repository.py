@@ -50,6 +50,7 @@ WALLET_COLUMNS = (
 )
 
 
+# Formatted times a repository keeps: a transaction writes a few distinct ones per request.
 TIMES_KEPT_MAX = 64
 
 # The same text as json.dumps(detail, sort_keys=True, default=str), without building an encoder
