@@ -130,7 +130,7 @@ class GrantService:
         """Apply every due grant, recurrence, rollover and expiry up to `now`."""
         now = now or self.clock.now()
         result = GrantRun()
-        with self.store.transaction() as uow:
+        with self.store.reading() as uow:
             ids = uow.offers.active_subscription_ids(now, SUBSCRIPTIONS_PER_RUN_MAX)
         for subscription_id in ids:
             try:
@@ -153,6 +153,17 @@ class GrantService:
             self._end(sub.id, now, result)
 
     def _plan(self, subscription_id: int, now: datetime, result: GrantRun) -> _Plan | None:
+        # Read first, without the write lock: most runs find the subscription as it was.
+        with self.store.reading() as uow:
+            sub = uow.offers.get_subscription(subscription_id)
+            if sub is None or sub.state is not SubscriptionState.ACTIVE:
+                return None
+            timeline = _timeline(uow, sub.level, sub.entity_id)
+            if timeline is not None and uow.wallets.get_wallet(sub.wallet_id) is not None:
+                if sub.activated_at is not None:
+                    return _assemble(uow, sub, sub.activated_at, timeline)
+                if _first_activation(sub, timeline, now) is None:
+                    return None  # never active yet: periods start at the first activation
         with self.store.transaction() as uow:
             sub = uow.offers.get_subscription(subscription_id)
             if sub is None or sub.state is not SubscriptionState.ACTIVE:
@@ -167,37 +178,18 @@ class GrantService:
                 return None
             activated = sub.activated_at
             if activated is None:
-                # The entity's first activation, or the start when it was active before.
-                first = first_active(timeline, timeline[0].at, now + SECOND)
-                if first is None:
-                    return None  # never active yet: periods start at the first activation
-                activated = max(first, sub.start_at)
+                activated = _first_activation(sub, timeline, now)
+                if activated is None:
+                    return None
                 sub = replace(sub, activated_at=activated)
                 uow.offers.update_subscription(sub)
-            offer = uow.offers.get_offer(sub.offer)
-            assert offer is not None
-            services: list[BalanceService] = []
-            for product_code in offer.products:
-                product = uow.offers.get_product(product_code)
-                assert product is not None
-                for code in product.services:
-                    service = uow.offers.get_service(code)
-                    if service is not None and service not in services:
-                        services.append(service)
-            return _Plan(
-                subscription=sub,
-                activated_at=activated,
-                timeline=timeline,
-                services=services,
-                billing=_billing(uow, sub),
-                subscriber_id=_notified_subscriber(uow, sub),
-            )
+            return _assemble(uow, sub, activated, timeline)
 
     def _run_service(
         self, plan: _Plan, service: BalanceService, now: datetime, result: GrantRun
     ) -> None:
         sub = plan.subscription
-        with self.store.transaction() as uow:
+        with self.store.reading() as uow:
             done = {g.period_index: g for g in uow.offers.grants_of(sub.id, service.code)}
             rolled = {r.period_index for r in uow.offers.rollovers_of(sub.id, service.code)}
         actions = 0
@@ -444,7 +436,7 @@ class GrantService:
             return True
 
     def _drop_rollovers(self, now: datetime, result: GrantRun) -> None:
-        with self.store.transaction() as uow:
+        with self.store.reading() as uow:
             due = uow.offers.rollovers_to_drop(now, ROLLOVER_DROPS_PER_RUN_MAX)
         for rollover in due:
             with self.store.transaction() as uow:
@@ -466,7 +458,7 @@ class GrantService:
     # -- expiry and ending --------------------------------------------------------------------
 
     def _expire(self, now: datetime, result: GrantRun) -> None:
-        with self.store.transaction() as uow:
+        with self.store.reading() as uow:
             ids = uow.wallets.wallets_with_expired_buckets(now, EXPIRY_WALLETS_PER_RUN_MAX)
         for wallet_id in ids:
             with self.store.transaction() as uow:
@@ -485,6 +477,38 @@ class GrantService:
                 replace(sub, state=SubscriptionState.ENDED, ended_at=now)
             )
             result.ended += 1
+
+
+def _first_activation(
+    sub: Subscription, timeline: list[StatePoint], now: datetime
+) -> datetime | None:
+    """When a subscription's periods start: the entity's first activation, or the
+    subscription's start when the entity was active before; None while never active."""
+    first = first_active(timeline, timeline[0].at, now + SECOND)
+    return None if first is None else max(first, sub.start_at)
+
+
+def _assemble(
+    uow: UnitOfWork, sub: Subscription, activated: datetime, timeline: list[StatePoint]
+) -> _Plan:
+    offer = uow.offers.get_offer(sub.offer)
+    assert offer is not None
+    services: list[BalanceService] = []
+    for product_code in offer.products:
+        product = uow.offers.get_product(product_code)
+        assert product is not None
+        for code in product.services:
+            service = uow.offers.get_service(code)
+            if service is not None and service not in services:
+                services.append(service)
+    return _Plan(
+        subscription=sub,
+        activated_at=activated,
+        timeline=timeline,
+        services=services,
+        billing=_billing(uow, sub),
+        subscriber_id=_notified_subscriber(uow, sub),
+    )
 
 
 def _bucket(buckets: list[Bucket], bucket_id: int, expires_at: datetime | None) -> Bucket | None:

@@ -301,7 +301,7 @@ class MigrationRunner:
 
     def resume_running(self, progress: Progress | None = None) -> list[Migration]:
         """Finish migrations a stopped process left running (at start-up)."""
-        with self._store.transaction() as uow:
+        with self._store.reading() as uow:
             ids = uow.migrations.ids_in_state(MigrationState.RUNNING)
         return [self._run(migration_id, fresh=False, progress=progress) for migration_id in ids]
 
@@ -321,6 +321,10 @@ class MigrationRunner:
         return done
 
     def _claim(self) -> int | None:
+        # Looked for first without the write lock: the runner polls every few seconds.
+        with self._store.reading() as uow:
+            if uow.migrations.next_to_run() is None:
+                return None
         with self._store.transaction() as uow:
             migration = uow.migrations.next_to_run()
             if migration is None:

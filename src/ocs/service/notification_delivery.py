@@ -110,6 +110,10 @@ class NotificationDelivery:
 
     def expand(self, now: datetime) -> int:
         """Turn outbox events into deliveries, one transaction per batch."""
+        # Looked for first without the write lock: most passes find nothing to do.
+        with self.store.reading() as uow:
+            if not uow.notifications.any_unexpanded():
+                return 0
         total = 0
         while True:
             with self.store.transaction() as uow:
@@ -188,6 +192,9 @@ class NotificationDelivery:
     # -- sending --------------------------------------------------------------------------------
 
     def send_due(self, now: datetime) -> RunResult:
+        with self.store.reading() as uow:
+            if not uow.notifications.any_due(now):
+                return RunResult()
         lease_until = now + timedelta(seconds=self.settings.lease_s)
         with self.store.transaction() as uow:
             claimed = uow.notifications.claim_due(now, lease_until, self.settings.batch_size)

@@ -31,6 +31,10 @@ class NotificationRepository(Protocol):
 
     def get_event(self, event_id: int) -> StoredEvent | None: ...
 
+    def any_unexpanded(self) -> bool:
+        """Whether some event waits to be expanded (a read: it locks nothing)."""
+        ...
+
     def claim_unexpanded(self, limit: int) -> list[StoredEvent]:
         """Events not yet expanded, oldest first, locked until the transaction ends (other
         workers skip them)."""
@@ -41,6 +45,10 @@ class NotificationRepository(Protocol):
     # -- deliveries ----------------------------------------------------------------------------
 
     def insert_deliveries(self, deliveries: Sequence[Delivery]) -> None: ...
+
+    def any_due(self, now: datetime) -> bool:
+        """Whether some delivery is due now, as claim_due finds them (a read: locks nothing)."""
+        ...
 
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Delivery]:
         """Deliveries due now (PENDING with next_attempt_at reached, or SENDING with an expired

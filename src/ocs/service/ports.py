@@ -365,6 +365,12 @@ class UnitOfWork(Protocol):
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[UnitOfWork]: ...
 
+    def reading(self) -> AbstractContextManager[UnitOfWork]:
+        """A unit of work that only reads: it never waits for, or holds up, a writer (on
+        SQLite, every transaction() takes the database's one write lock). For background
+        loops that look for work far more often than they find any."""
+        ...
+
 
 class ChargingRepository(Protocol):
     """Sessions, reservations with their holds, and answers kept for retransmissions."""

@@ -11,8 +11,8 @@ so two units of work can never wait on each other in a circle.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -27,7 +27,7 @@ from ocs.storage import domain_tables as d
 from ocs.storage import tables as t
 from ocs.storage.charging_repository import SqlChargingRepository
 from ocs.storage.charging_tables import reservations
-from ocs.storage.engine import make_engine, migrate
+from ocs.storage.engine import begin_reading, make_engine, migrate
 from ocs.storage.repositories import SqlConfigRepository, SqlUnitOfWork
 from ocs.storage.wallet_repository import SqlEdrRepository, SqlWalletRepository
 
@@ -210,10 +210,17 @@ def home_of(main: Connection, wallet_id: int) -> str:
 class DomainConnections:
     """The connections of one unit of work: main at once, the others when first needed."""
 
-    def __init__(self, registry: DomainRegistry, main: Connection, stack: ExitStack) -> None:
+    def __init__(
+        self,
+        registry: DomainRegistry,
+        main: Connection,
+        stack: ExitStack,
+        begin: Callable[[Engine], AbstractContextManager[Connection]] = Engine.begin,
+    ) -> None:
         self.registry = registry
         self.main = main
         self._stack = stack
+        self._begin = begin  # how a domain's transaction starts: writing, or begin_reading
         self._open: dict[str, Connection] = {DEFAULT_DOMAIN: main}
         self._homes: dict[int, str] = {}
         self._repos: dict[tuple[str, type], Any] = {}
@@ -225,7 +232,7 @@ class DomainConnections:
             # Open every other domain up to this one, by number: a fixed lock order.
             for domain in self.registry.others:
                 if domain.name not in self._open:
-                    conn = self._stack.enter_context(domain.engine.begin())
+                    conn = self._stack.enter_context(self._begin(domain.engine))
                     self._open[domain.name] = conn
                     if self._savepoint_open:
                         _driver(conn).execute("SAVEPOINT request")
@@ -653,3 +660,9 @@ class DomainStore:
             raise DomainError(
                 ProblemKind.CONFLICT, f"the change conflicts with existing data: {exc.orig}"
             ) from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[RoutedUnitOfWork]:
+        with ExitStack() as stack:
+            main = stack.enter_context(begin_reading(self.engine))
+            yield RoutedUnitOfWork(DomainConnections(self.registry, main, stack, begin_reading))

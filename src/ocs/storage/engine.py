@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The execution option that makes a SQLite transaction begin deferred (a read snapshot that
+# takes no lock) instead of IMMEDIATE; see begin_reading.
+READ_ONLY_OPTION = "ocs_read_only"
 
 
 def make_engine(database_url: str) -> Engine:
@@ -72,7 +77,34 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     # Take the write lock at BEGIN so read-then-write units of work never deadlock on upgrade.
     # On the driver connection: through exec_driver_sql this cost ~10 us more per transaction,
     # and the charging engine opens one per batch, often of one or two requests.
-    connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
+    driver = connection.connection.driver_connection
+    if connection.get_execution_options().get(READ_ONLY_OPTION):
+        driver.execute("BEGIN")
+    else:
+        driver.execute("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def begin_reading(engine: Engine) -> Iterator[Connection]:
+    """A transaction that only reads: on SQLite a deferred one, which takes no lock in WAL mode
+    and so never makes the charging engine wait (every other transaction takes the one write
+    lock at BEGIN); on PostgreSQL a READ ONLY one. A write in it is an error on both."""
+    with engine.connect() as conn:
+        if engine.dialect.name != "sqlite":
+            conn.execution_options(postgresql_readonly=True)
+            with conn.begin():
+                yield conn
+            return
+        conn.execution_options(**{READ_ONLY_OPTION: True})
+        # On the driver connection, outside any transaction (SQLAlchemy's would begin one).
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.execute("PRAGMA query_only=ON")
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            driver.execute("PRAGMA query_only=OFF")
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -165,6 +165,10 @@ class SqlNotificationRepository:
         row = self.conn.execute(select(notification_outbox).where(OUTBOX.id == event_id)).first()
         return None if row is None else _event(row)
 
+    def any_unexpanded(self) -> bool:
+        query = select(OUTBOX.id).where(OUTBOX.expanded_at.is_(None)).limit(1)
+        return self.conn.execute(query).first() is not None
+
     def claim_unexpanded(self, limit: int) -> list[StoredEvent]:
         query = (
             select(notification_outbox)
@@ -186,14 +190,14 @@ class SqlNotificationRepository:
             rows = [_delivery_values(d) for d in deliveries]
             self.conn.execute(insert(notification_deliveries), rows)
 
+    def any_due(self, now: datetime) -> bool:
+        query = select(DELIVERY.id).where(_due(now)).limit(1)
+        return self.conn.execute(query).first() is not None
+
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Delivery]:
-        due = or_(
-            and_(DELIVERY.state == DeliveryState.PENDING.value, DELIVERY.next_attempt_at <= now),
-            and_(DELIVERY.state == DeliveryState.SENDING.value, DELIVERY.lease_expires_at <= now),
-        )
         query = (
             select(notification_deliveries)
-            .where(due)
+            .where(_due(now))
             .order_by(DELIVERY.next_attempt_at, DELIVERY.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -379,3 +383,11 @@ class SqlNotificationRepository:
     def delete_webhook(self, name: str) -> bool:
         statement = delete(notification_webhooks).where(WEBHOOK.name == name)
         return bool(self.conn.execute(statement).rowcount)
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Deliveries to send now: pending ones whose attempt came, sending ones whose lease ran out."""
+    return or_(
+        and_(DELIVERY.state == DeliveryState.PENDING.value, DELIVERY.next_attempt_at <= now),
+        and_(DELIVERY.state == DeliveryState.SENDING.value, DELIVERY.lease_expires_at <= now),
+    )

@@ -51,6 +51,7 @@ from ocs.storage.batch_repository import SqlBatchRepository
 from ocs.storage.bpl_repository import SqlBplRepository
 from ocs.storage.charging_repository import SqlChargingRepository
 from ocs.storage.credit_card_repository import SqlCreditCardRepository
+from ocs.storage.engine import begin_reading
 from ocs.storage.feature_repository import SqlFeatureRepository
 from ocs.storage.migration_repository import SqlMigrationRepository
 from ocs.storage.notification_repository import SqlNotificationRepository
@@ -516,3 +517,8 @@ class SqlStore:
             raise DomainError(
                 ProblemKind.CONFLICT, f"the change conflicts with existing data: {exc.orig}"
             ) from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[SqlUnitOfWork]:
+        with begin_reading(self.engine) as conn:
+            yield SqlUnitOfWork(conn)

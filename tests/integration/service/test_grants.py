@@ -18,7 +18,7 @@ from ocs.core.errors import DomainError, ProblemKind
 from ocs.core.offers import BalanceGrant, BalanceService
 from ocs.service.actor import Actor
 from ocs.service.charging import load_catalog
-from ocs.service.grants import GrantService, _Plan
+from ocs.service.grants import GrantRun, GrantService, _Plan
 from ocs.service.offers import SubscriptionInput
 from ocs.service.ports import UnitOfWork
 from ocs.service.wallets import ChargeRequest
@@ -26,6 +26,7 @@ from ocs.storage import offer_tables as o
 from ocs.storage import tables as t
 from ocs.storage.notification_tables import notification_outbox
 from tests.support.clock import FakeClock
+from tests.support.locks import run_beside, writer_holding_the_database
 from tests.support.offers import load_classes, offer_with, recurrent
 from tests.support.wallets import (
     assert_balances_explained,
@@ -533,3 +534,14 @@ def test_deactivation_stops_the_grants_and_ends_the_subscription(rig: Rig) -> No
     assert [g.period_index for g in rig.grants(subscriber)] == [0, 1]
     [ended] = rig.services.offers.subscriptions_of_subscriber(rig.admin, subscriber)
     assert ended.state == "ENDED"
+
+
+def test_a_run_with_nothing_due_does_not_wait_for_a_writer(rig: Rig) -> None:
+    subscriber = rig.subscribe(recurrent("V"))
+    rig.run()  # activates the subscription and grants its first period
+    assert len(rig.grants(subscriber)) == 1
+    with writer_holding_the_database(rig.services):
+        assert run_beside(rig.services.grants.run_due) == GrantRun()
+    rig.at(datetime(2026, 5, 1, tzinfo=UTC))
+    rig.run()  # the next period is due: the run writes as before
+    assert len(rig.grants(subscriber)) == 2

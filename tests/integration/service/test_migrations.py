@@ -24,6 +24,7 @@ from ocs.service.domains import DomainService
 from ocs.service.migrations import MigrationRunner, StoreWalletStates
 from tests.support.catalog import PROVIDER
 from tests.support.clock import FakeClock
+from tests.support.locks import run_beside, writer_holding_the_database
 from tests.support.wallets import load_wallet_catalog, new_subscriber, wallet_of
 
 ALL_STATES = frozenset(WalletState)
@@ -347,3 +348,13 @@ def test_a_crash_after_asking_for_a_move_counts_the_wallet_once(
     assert [m.state for m in resumed] == [MigrationState.MIGRATED]
     assert (resumed[0].wallets_moved, resumed[0].wallets_total) == (2, 2)
     assert svc.domains.domain_of(w1) == svc.domains.domain_of(w2) == "east"
+
+
+def test_an_idle_runner_does_not_wait_for_a_writer(svc: Services, admin: Actor) -> None:
+    ((number, _, wallet),) = _subscribers(svc, admin, 1)
+    with writer_holding_the_database(svc):
+        assert run_beside(svc.migration_runner.run_pending) == []
+        assert run_beside(svc.migration_runner.resume_running) == []
+    svc.migrations.create(admin, _fields([number]))
+    assert [m.state for m in svc.migration_runner.run_pending()] == [MigrationState.MIGRATED]
+    assert svc.domains.domain_of(wallet) == "east"

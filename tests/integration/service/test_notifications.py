@@ -27,7 +27,7 @@ from ocs.core.notifications import (
 )
 from ocs.service.actor import Actor
 from ocs.service.casm import ResourceInput
-from ocs.service.notification_delivery import DeliverySettings, NotificationDelivery
+from ocs.service.notification_delivery import DeliverySettings, NotificationDelivery, RunResult
 from ocs.service.notification_ports import NotificationSender
 from ocs.service.notifications import (
     DeliveryFilter,
@@ -39,6 +39,7 @@ from ocs.service.subscriber_features import DetailsInput
 from ocs.storage.notification_tables import notification_outbox
 from tests.support.catalog import OTHER_PROVIDER, PROVIDER
 from tests.support.clock import FakeClock
+from tests.support.locks import run_beside, writer_holding_the_database
 from tests.support.notify_servers import HttpSink, SmtpSink, http_sink, smtp_sink
 from tests.support.wallets import load_wallet_catalog, new_subscriber
 
@@ -397,3 +398,15 @@ def test_deliveries_filter_by_subscriber_state_and_kind(rig: Rig) -> None:
 
 def _s(seconds: int) -> timedelta:
     return timedelta(seconds=seconds)
+
+
+def test_a_pass_with_nothing_to_do_does_not_wait_for_a_writer(rig: Rig) -> None:
+    subscriber = rig.subscriber()
+    rig.raise_event(subscriber, "grant:1:threshold:80")
+    rig.smtp.start()
+    assert rig.worker.run_once().expanded == 1
+    with writer_holding_the_database(rig.services):
+        assert run_beside(rig.worker.run_once) == RunResult()
+    rig.raise_event(subscriber, "grant:1:threshold:90")
+    assert rig.worker.run_once().expanded == 1  # work found: the pass writes as before
+    assert len(rig.smtp.inbox) == 2
