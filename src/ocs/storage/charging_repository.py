@@ -10,7 +10,6 @@ about a hundred. It shares the unit of work's connection and transaction.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +32,7 @@ from ocs.core.wallets import (
     WalletType,
 )
 from ocs.storage.charging_tables import OPEN_STATE_SQL
+from ocs.storage.json_text import detail_text
 from ocs.storage.sqlite_triggers import TRIGGERS_OFF
 
 SESSION_COLUMNS = (
@@ -52,10 +52,6 @@ WALLET_COLUMNS = (
 
 # Formatted times a repository keeps: a transaction writes a few distinct ones per request.
 TIMES_KEPT_MAX = 64
-
-# The same text as json.dumps(detail, sort_keys=True, default=str), without building an encoder
-# for every EDR.
-EDR_DETAIL_JSON = json.JSONEncoder(sort_keys=True, default=str)
 
 
 @functools.lru_cache(maxsize=256)
@@ -575,7 +571,7 @@ class SqlChargingRepository:
                 edr.discounts,
                 edr.partial,
                 edr.reverses_edr_id,
-                EDR_DETAIL_JSON.encode(edr.detail),
+                detail_text(edr.detail),
             ),
         )
         self._run_many(

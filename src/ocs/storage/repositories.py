@@ -53,6 +53,7 @@ from ocs.storage.charging_repository import SqlChargingRepository
 from ocs.storage.credit_card_repository import SqlCreditCardRepository
 from ocs.storage.engine import begin_reading
 from ocs.storage.feature_repository import SqlFeatureRepository
+from ocs.storage.json_text import detail_text
 from ocs.storage.migration_repository import SqlMigrationRepository
 from ocs.storage.notification_repository import SqlNotificationRepository
 from ocs.storage.offer_repository import SqlOfferRepository
@@ -417,7 +418,7 @@ class SqlAuditRepository:
 
     def append(self, entry: AuditEntry) -> None:
         values = asdict(entry)
-        values["detail"] = json.dumps(entry.detail, sort_keys=True, default=str)
+        values["detail"] = detail_text(entry.detail)
         self.conn.execute(insert(t.audit_log).values(**values))
 
     def recent(self, entity: str | None, limit: int) -> list[AuditEntry]:

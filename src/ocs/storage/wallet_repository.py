@@ -42,6 +42,7 @@ from ocs.core.wallets import (
     WalletType,
 )
 from ocs.storage import tables as t
+from ocs.storage.json_text import detail_text
 
 # Sorts EDRs without balance lines after every balance type id.
 _NO_BALANCE_TYPE_ID = 2**31 - 1
@@ -287,7 +288,7 @@ class SqlEdrRepository:
             "discounts": edr.discounts,
             "partial": edr.partial,
             "reverses_edr_id": edr.reverses_edr_id,
-            "detail": json.dumps(edr.detail, sort_keys=True, default=str),
+            "detail": detail_text(edr.detail),
         }
         result = self.conn.execute(insert(t.edrs).values(**values).returning(t.edrs.c.id))
         edr_id = int(result.scalar_one())
