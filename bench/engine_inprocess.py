@@ -4,15 +4,16 @@
         [--requests 20000] [--batch 100] [--cache-mib 256] [--sessions-concurrent 200]
 
 No network, no codec, no pipe: requests go straight to `ChargingEngine.process`, `--batch`
-per transaction, on a copy of a database `bench/provision.py` made (the template that
-`bench/run_diameter_bench.sh sqlite` caches). The engine's connections are set up as in its
-process (commits without fsync, the page cache, the background checkpointer), so the figure
-is the engine's main thread: the CPU it spends per request (`time.thread_time`), which is
-steadier on a shared machine than any rate. Sessions of INITIAL, 3 UPDATEs and TERMINATION for
-random subscribers, `--sessions-concurrent` of them open at once and served in random order.
-`--cache-mib 0` leaves SQLite's default page cache (2 MB). `--wal-kept` never checkpoints, so
-the WAL ends up holding every page the requests wrote, and reports its size per request: the
-pages a request costs, a figure the machine's load does not move (ADR 0010).
+per transaction (`ChargingEngine.charge_batch`, as in the engine process), on a copy of a database
+`bench/provision.py` made (the template that `bench/run_diameter_bench.sh sqlite` caches).
+The engine's connections are set up as in its process (commits without fsync, the page
+cache, the background checkpointer), so the figure is the engine's main thread: the CPU it
+spends per request (`time.thread_time`), which is steadier on a shared machine than any rate.
+Sessions of INITIAL, 3 UPDATEs and TERMINATION for random subscribers,
+`--sessions-concurrent` of them open at once and served in random order. `--cache-mib 0`
+leaves SQLite's default page cache (2 MB). `--wal-kept` never checkpoints, so the WAL ends up
+holding every page the requests wrote, and reports its size per request: the pages a request
+costs, a figure the machine's load does not move (ADR 0010).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ocs.charging_worker import set_up_engine
 from ocs.config import Settings
 from ocs.core import charging as c
 from ocs.storage.engine import set_on_each_connection, set_page_cache
+from ocs.storage.sqlite_triggers import run_without_triggers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.catalog import DATA_RG, MB, msisdn
@@ -53,19 +55,24 @@ def main() -> None:
     shutil.copyfile(args.template, db)
     services = build_services(Settings(database_url=f"sqlite:///{db}"))
     if args.wal_kept:
+        # The engine process's connections, less the checkpointer and the deferred fsync.
         set_on_each_connection(services.engine, "wal_autocheckpoint=0")
         if args.cache_mib:
             set_page_cache(services.engine, args.cache_mib)
+        run_without_triggers(services.engine)
+        services.store.pin_connection()
     else:
         set_up_engine(services, args.cache_mib or None)
     requests = _requests(services, args)
     gc.collect()
     gc.freeze()
     started_cpu, started = time.thread_time(), time.perf_counter()
+    engine = services.charging
     for first in range(0, len(requests), args.batch):
-        with services.store.transaction() as uow:
-            for request in requests[first : first + args.batch]:
-                services.charging.process(uow, request)
+        # As the engine process charges a batch (charging_worker._charge).
+        batch = requests[first : first + args.batch]
+        for _, error in engine.charge_batch(services.store, batch):
+            assert error is None, error
     cpu_s, wall_s = time.thread_time() - started_cpu, time.perf_counter() - started
     print(
         f"{len(requests)} requests in batches of {args.batch}, page cache "

@@ -32,7 +32,6 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -340,12 +339,9 @@ def _charge(
     several: bool,
 ) -> None:
     """Charge one batch and hand its decisions to be sent once durable."""
-    engine = services.charging
-    jobs: list[Job] = [partial(engine.process, request=r) for _, r in batch]
     # Alone, an engine has no one to deadlock with: no need to lock ahead.
     requests = [r for _, r in batch]
-    prepare = partial(engine.lock_wallets, requests=requests) if several else None
-    results = run_batch(services.store, jobs, prepare=prepare)
+    results = services.charging.charge_batch(services.store, requests, lock=several)
     acks.send([_reply(rid, result) for (rid, _), result in zip(batch, results, strict=True)])
 
 

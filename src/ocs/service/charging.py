@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -71,8 +72,9 @@ from ocs.core.wallets import (
     plan_debit,
 )
 from ocs.service.charging_cache import CachedSession, CachedWallet, WalletCache
+from ocs.service.group_commit import Job, JobResult, run_batch
 from ocs.service.notifications import enqueue_notification
-from ocs.service.ports import Clock, ConfigRepository, UnitOfWork
+from ocs.service.ports import Clock, ConfigRepository, Store, UnitOfWork
 from ocs.service.subscriber_features import load_features
 from ocs.service.wallet_ledger import Ledger, LoadedWallet, Origin, totals
 
@@ -229,6 +231,14 @@ def _int(value: object) -> int | None:
     return None if value is None else int(str(value))
 
 
+@dataclass(eq=False)
+class _Batch:
+    """The transaction of a batch that began with ChargingEngine.begin_batch."""
+
+    uow: UnitOfWork
+    written: set[int] = field(default_factory=set)  # wallet ids whose copies it changed
+
+
 @dataclass
 class _Context:
     """One request's view of its wallet while it is being charged."""
@@ -297,8 +307,12 @@ class ChargingEngine:
         self._zone = ZoneInfo(self.settings.rating_time_zone)
         self._cache = WalletCache()
         self._touched: list[CachedWallet] = []
-        # The touched copy whose new revision the request took up front (claim_revision).
-        self._claimed: CachedWallet | None = None
+        # Between begin_batch and end_batch where storage has a data version (ADR 0014).
+        self._batch: _Batch | None = None
+        # Raised whenever a writer other than this engine may have committed: a copy whose
+        # epoch is older is checked against its revision in storage before it is used.
+        self._epoch = 0
+        self._data_version: object | None = None
         # The batch's subscriber lookups, made once by lock_wallets for the requests after it.
         self._resolved: dict[str, tuple[int, int] | None] = {}
 
@@ -313,6 +327,39 @@ class ChargingEngine:
 
     # -- entry point -----------------------------------------------------------------------
 
+    def charge_batch(
+        self, store: Store, requests: Sequence[ChargingRequest], lock: bool = False
+    ) -> list[JobResult]:
+        """Charge requests in one transaction (group commit), each one's decision or error in
+        order; `lock` takes the batch's wallets first (several engines)."""
+        jobs: list[Job] = [partial(self.process, request=r) for r in requests]
+        prepare = partial(self.begin_batch, requests=requests, lock=lock)
+        return run_batch(store, jobs, prepare=prepare, ended=self.end_batch)
+
+    def begin_batch(
+        self, uow: UnitOfWork, requests: Sequence[ChargingRequest] = (), lock: bool = False
+    ) -> None:
+        """Start a batch's transaction (the group committer's `prepare`): where storage tells
+        whether another writer committed since this engine's last transaction (SQLite's data
+        version), cached wallets are trusted without a read until one did; with `lock`, the
+        batch's wallets are locked first (several engines, ADR 0007). end_batch must follow."""
+        version = uow.charging.data_version()
+        if version is not None:
+            if version != self._data_version:
+                self._epoch += 1
+                self._data_version = version
+            self._batch = _Batch(uow)
+        if lock:
+            self.lock_wallets(uow, requests)
+
+    def end_batch(self, committed: bool) -> None:
+        """The batch's transaction ended. Rolled back, the copies it wrote hold changes that
+        storage no longer has, and no revision in storage would tell: they are dropped."""
+        batch, self._batch = self._batch, None
+        if batch is not None and not committed:
+            for wallet_id in batch.written:
+                self._cache.forget(wallet_id)
+
     def process(self, uow: UnitOfWork, request: ChargingRequest) -> ChargingDecision:
         """Decide one request; a repeated (session, request number) gets its first answer.
         Runs on the group committer's thread only (it uses the wallet cache)."""
@@ -325,25 +372,49 @@ class ChargingEngine:
                     return decision_from_json(stored)
             now = self.clock.now()
             decision = self._decide(uow, request, now, hot)
-            for cached in self._touched:
-                if cached is self._claimed:
-                    continue  # its new revision was taken with the request's first read
-                revision = uow.charging.written_revision(cached.w.wallet.id)
-                if revision is None:
-                    self._cache.forget(cached.w.wallet.id)
-                else:
-                    cached.revision = revision
+            uow.charging.put_answer(
+                request.session_id, request.request_number, now, decision_to_json(decision)
+            )
+            self._written(uow)
         except BaseException:
             for cached in self._touched:
                 self._cache.forget(cached.w.wallet.id)
             raise
         finally:
             self._touched.clear()
-            self._claimed = None
-        uow.charging.put_answer(
-            request.session_id, request.request_number, now, decision_to_json(decision)
-        )
         return decision
+
+    def _written(self, uow: UnitOfWork) -> None:
+        """Keep the copies the request wrote in step with storage."""
+        batch = self._batch_of(uow)
+        if batch is not None:
+            # No new revision: until another writer commits, storage is what this engine wrote.
+            batch.written.update(cached.w.wallet.id for cached in self._touched)
+            return
+        for cached in self._touched:
+            revision = uow.charging.written_revision(cached.w.wallet.id)
+            if revision is None:
+                self._cache.forget(cached.w.wallet.id)
+            else:
+                cached.revision = revision
+
+    def _batch_of(self, uow: UnitOfWork) -> _Batch | None:
+        batch = self._batch
+        return batch if batch is not None and batch.uow is uow else None
+
+    def _current(self, uow: UnitOfWork, wallet_id: int) -> CachedWallet | None:
+        """The cached wallet when it is what storage holds (a stale copy is dropped); the
+        wallet is locked for the transaction."""
+        batch = self._batch_of(uow)
+        if batch is not None:
+            copy = self._cache.peek(wallet_id)
+            if copy is None or copy.epoch == self._epoch:
+                return copy
+        revision = uow.charging.wallet_revision(wallet_id, lock=True)
+        copy = None if revision is None else self._cache.get(wallet_id, revision)
+        if copy is not None and batch is not None:
+            copy.epoch = self._epoch
+        return copy
 
     def _session_due(self, now: datetime) -> datetime:
         """When a session seen now times out at the earliest."""
@@ -390,19 +461,7 @@ class ChargingEngine:
         wallet_id = self._cache.wallet_of_session(request.session_id)
         if wallet_id is None:
             return None
-        copy = self._cache.peek(wallet_id)
-        entry = None if copy is None else copy.sessions.get(request.session_id)
-        if copy is not None and entry is not None:
-            # One statement checks the copy is current and gives the wallet its next revision
-            # (where the repository can: no trigger will change it again in this request).
-            claimed = uow.charging.claim_revision(wallet_id, copy.revision)
-            if claimed is not None:
-                copy.revision = claimed
-                self._claimed = copy
-                self._touched.append(copy)
-                return copy, entry
-        revision = uow.charging.wallet_revision(wallet_id, lock=True)
-        cached = None if revision is None else self._cache.get(wallet_id, revision)
+        cached = self._current(uow, wallet_id)
         entry = None if cached is None else cached.sessions.get(request.session_id)
         if cached is None or entry is None:
             return None
@@ -411,11 +470,11 @@ class ChargingEngine:
 
     def _wallet(self, uow: UnitOfWork, wallet_id: int) -> CachedWallet:
         """The wallet locked for this transaction, from memory when the copy is current."""
-        revision = uow.charging.wallet_revision(wallet_id, lock=True)
-        if revision is None:
-            raise not_found("wallet", wallet_id)
-        cached = self._cache.get(wallet_id, revision)
+        cached = self._current(uow, wallet_id)
         if cached is None:
+            revision = uow.charging.wallet_revision(wallet_id, lock=True)
+            if revision is None:
+                raise not_found("wallet", wallet_id)
             loaded = uow.charging.load_wallet(wallet_id)
             if loaded is None:
                 raise not_found("wallet", wallet_id)
@@ -426,6 +485,7 @@ class ChargingEngine:
                 uow.charging.holds_of_wallet(wallet_id),
                 uow.charging.links_of_wallet(wallet_id),
                 uow.charging.grants_of_wallet(wallet_id),
+                epoch=self._epoch if self._batch_of(uow) is not None else -1,
             )
             self._cache.put(cached)
         if cached not in self._touched:
@@ -1020,6 +1080,9 @@ class ChargingEngine:
                 reservation.id, ReservationState.EXPIRED, 0, now, "validity timeout"
             )
         charging.note_wallets_changed(wallet_ids)
+        # This engine's own commits leave the data version as it was: its copies must go.
+        for wallet_id in wallet_ids:
+            self._cache.forget(wallet_id)
         return ended
 
     def prune_answers(self, uow: UnitOfWork, limit: int = ANSWERS_PRUNED_MAX) -> int:

@@ -9,6 +9,12 @@ wallet, its balances, buckets, holds, links, session and reservations. A copy to
 request that failed, or by a transaction that rolled back, can never match again, because
 the revision it recorded is never handed out twice.
 
+The engine process on SQLite reads not even that (ADR 0014): while no other connection has
+committed since its last batch (SQLite's data version), every copy is current; once one has,
+each copy is checked against its revision once (its `epoch`). There the engine's own writes
+give no new revisions, so copies written by a batch that rolled back are dropped by the
+engine itself (ChargingEngine.end_batch).
+
 Only the group committer's thread uses the cache (through ChargingEngine.process).
 """
 
@@ -52,6 +58,8 @@ class CachedWallet:
     sessions: dict[str, CachedSession] = field(default_factory=dict)
     # Subscribers whose EDRs this copy wrote: their subscriber_edr_wallets row is there.
     edr_subscribers: set[int] = field(default_factory=set)
+    # The engine's epoch when the copy was last found current (ChargingEngine._epoch).
+    epoch: int = -1
 
 
 class WalletCache:

@@ -121,17 +121,19 @@ def run_batch(
     jobs: list[Job],
     stats: BatchStats | None = None,
     prepare: Callable[[UnitOfWork], None] | None = None,
+    ended: Callable[[bool], None] | None = None,
 ) -> list[JobResult]:
     """Every job in one transaction, each job's result or error in order. A batch first runs
     without savepoints (two statements per item); when an item fails, its writes sank the
     shared transaction, so the batch runs again with a savepoint per item and only the bad
     item fails. If the commit itself fails, every job gets that error. `prepare` runs first
-    in each transaction (to take the batch's locks in a fixed order)."""
+    in each transaction (to take the batch's locks in a fixed order); `ended` after each,
+    told whether it committed."""
     try:
         try:
-            results = _run_jobs(store, jobs, isolated=False, prepare=prepare)
+            results = _run_jobs(store, jobs, False, prepare, ended)
         except _ItemFailedError:
-            results = _run_jobs(store, jobs, isolated=True, prepare=prepare)
+            results = _run_jobs(store, jobs, True, prepare, ended)
     except Exception as exc:
         if stats is not None:
             stats.failed_batches += 1
@@ -143,6 +145,23 @@ def run_batch(
 
 
 def _run_jobs(
+    store: Store,
+    jobs: list[Job],
+    isolated: bool,
+    prepare: Callable[[UnitOfWork], None] | None,
+    ended: Callable[[bool], None] | None,
+) -> list[JobResult]:
+    committed = False
+    try:
+        results = _run_in_transaction(store, jobs, isolated, prepare)
+        committed = True
+    finally:
+        if ended is not None:
+            ended(committed)
+    return results
+
+
+def _run_in_transaction(
     store: Store, jobs: list[Job], isolated: bool, prepare: Callable[[UnitOfWork], None] | None
 ) -> list[JobResult]:
     results: list[JobResult] = []

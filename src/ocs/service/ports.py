@@ -446,10 +446,11 @@ class ChargingRepository(Protocol):
         the rest of the transaction."""
         ...
 
-    def claim_revision(self, wallet_id: int, expected: int) -> int | None:
-        """A new revision for the wallet if it still has `expected`, taken now for the whole
-        request: None when it has another, or when a later write in this transaction could
-        change it again (triggers fire here), and the caller reads it as usual."""
+    def data_version(self) -> object | None:
+        """A value that changes when a connection other than this one commits to the
+        database, and stays the same across this connection's own commits; None where there
+        is no such value, or where this connection's writes give wallets new revisions
+        (triggers fire, PostgreSQL, several domains): there the revisions tell (ADR 0014)."""
         ...
 
     def written_revision(self, wallet_id: int) -> int | None:

@@ -550,7 +550,7 @@ class RoutedChargingRepository:
         revision = self._at(wallet_id).wallet_revision(wallet_id, lock)
         return None if revision is None else hash((main_revision, revision))
 
-    def claim_revision(self, wallet_id: int, expected: int) -> int | None:
+    def data_version(self) -> object | None:
         return None  # a revision here combines two databases' (wallet_revision)
 
     def written_revision(self, wallet_id: int) -> int | None:

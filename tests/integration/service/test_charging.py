@@ -32,7 +32,7 @@ from ocs.core.wallets import WalletState
 from ocs.service.actor import Actor
 from ocs.service.charging import ChargingEngine, ChargingSettings
 from ocs.service.cugs import CugInput
-from ocs.service.group_commit import GroupCommitter, run_batch
+from ocs.service.group_commit import GroupCommitter, Job, JobResult, run_batch
 from ocs.service.offers import SubscriptionInput
 from ocs.service.ports import Store
 from ocs.service.reservations import ReservationService
@@ -67,8 +67,19 @@ class World:
     sessions: int = 0
 
     def process(self, request: ChargingRequest) -> ChargingDecision:
-        with self.engine_store.transaction() as uow:
-            return self.engine.process(uow, request)
+        """One request charged as the engine process charges a batch."""
+        ((decision, error),) = self.engine.charge_batch(self.engine_store, [request])
+        if error is not None:
+            raise error
+        assert isinstance(decision, ChargingDecision)
+        return decision
+
+    def run_batch(self, jobs: list[Job]) -> list[JobResult]:
+        """Jobs of the engine's in one transaction, begun and ended as charge_batch does."""
+        engine = self.engine
+        return run_batch(
+            self.engine_store, jobs, prepare=engine.begin_batch, ended=engine.end_batch
+        )
 
     def balance(self, balance_type: str = "CASH") -> int:
         view = self.wallets.get_wallet(self.admin, self.wallet_id)
@@ -554,8 +565,8 @@ def test_a_charge_in_a_rolled_back_batch_is_not_kept_in_memory(world: World) -> 
 
     # The batch is rolled back and run again with a savepoint per item (group commit): the
     # engine's copy of the wallet from the first run must not be trusted in the second.
-    (charged, _), (_, error) = run_batch(
-        world.engine_store, [partial(world.engine.process, request=update), fails]
+    (charged, _), (_, error) = world.run_batch(
+        [partial(world.engine.process, request=update), fails]
     )
     assert isinstance(charged, ChargingDecision)
     assert charged.outcome is Outcome.SUCCESS
@@ -586,7 +597,7 @@ def test_an_edr_subscriber_noted_in_a_rolled_back_batch_is_noted_again(world: Wo
 
     # The first run writes the EDR and its subscriber row, then rolls back; the second run's
     # EDR must write the row again rather than trust the first run's memory of it.
-    run_batch(world.engine_store, [partial(world.engine.process, request=update), fails])
+    world.run_batch([partial(world.engine.process, request=update), fails])
     world.process(world.request(RequestType.UPDATE, 2, _data(10 * MB, used=5 * MB)))
     _charges_are_listed_by_subscriber(world)
 

@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ocs.bootstrap import Services
+from ocs.bootstrap import Services, build_services
+from ocs.config import Settings
 from ocs.storage.charging_repository import SqlChargingRepository
 from ocs.storage.engine import make_engine
+from ocs.storage.sqlite_triggers import run_without_triggers
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -103,3 +105,37 @@ def test_a_prune_deletes_at_most_its_limit_oldest_first(services: Services) -> N
             kept = [m for m in range(5) if uow.charging.get_answer(f"s-{m}", 1) is not None]
         assert kept == list(range(sum(pruned), 5))
     assert pruned == [2, 2, 1, 0]
+
+
+def test_the_data_version_moves_only_with_another_connection_s_commit(services: Services) -> None:
+    """What lets the engine trust its copies without a read (ADR 0014): on its own connections
+    (no triggers), the version stays across its own commits and moves with anyone else's."""
+    with services.store.transaction() as uow:
+        assert uow.charging.data_version() is None  # triggers fire: revisions tell
+    engine_side = build_services(Settings(database_url=str(services.engine.url)), services.clock)
+    run_without_triggers(engine_side.engine)
+    engine_side.store.pin_connection()
+    sqlite = services.engine.dialect.name == "sqlite"
+
+    def version() -> object | None:
+        with engine_side.store.transaction() as uow:
+            return uow.charging.data_version()
+
+    try:
+        first = version()
+        if not sqlite:
+            assert first is None  # PostgreSQL: the triggers are on everywhere
+            return
+        with engine_side.store.transaction() as uow:  # the engine's own commit
+            uow.settings.put("test.key", "engine")
+        assert version() == first
+        with services.store.transaction() as uow:  # anyone else's
+            uow.settings.put("test.key", "operator")
+        moved = version()
+        assert moved != first
+        assert version() == moved
+        with engine_side.engine.connect() as other, other.begin():  # the pinned one is busy
+            assert SqlChargingRepository(other).data_version() != moved
+    finally:
+        engine_side.store.unpin_connection()
+        engine_side.engine.dispose()
