@@ -13,7 +13,6 @@ services would not).
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,6 +46,7 @@ from ocs.service.batch_ports import (
 )
 from ocs.storage import tables as t
 from ocs.storage.batch_tables import batch_ranges, batch_subscribers, subscriber_batches
+from ocs.storage.json_text import detail_text
 
 SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime on SQLite
 IN_LIST_NUMBERS_MAX = 500
@@ -414,12 +414,8 @@ def _rows(
     numbers = [s.subscriber_id for s in subscribers]
     references = [generated_reference(w) for w in wal_ids]
     # The EDR detail exactly as the EDR repository serialises it, with the reference spliced.
-    detail = json.dumps(
-        {"reference": _REFERENCE_MARK, "state": WalletState.PRE_USE.value},
-        sort_keys=True,
-        default=str,
-    )
-    head, tail = detail.split(json.dumps(_REFERENCE_MARK))
+    detail = detail_text({"reference": _REFERENCE_MARK, "state": WalletState.PRE_USE.value})
+    head, tail = detail.split(detail_text(_REFERENCE_MARK))
     variables: dict[str, dict[str, Sequence[Any]]] = {
         t.subscribers.name: {
             "id": sub_ids,
