@@ -402,19 +402,19 @@ class ChargingEngine:
         batch = self._batch
         return batch if batch is not None and batch.uow is uow else None
 
-    def _current(self, uow: UnitOfWork, wallet_id: int) -> CachedWallet | None:
-        """The cached wallet when it is what storage holds (a stale copy is dropped); the
-        wallet is locked for the transaction."""
+    def _current(self, uow: UnitOfWork, wallet_id: int) -> tuple[CachedWallet | None, int | None]:
+        """The cached wallet when it is what storage holds (a stale copy is dropped), and the
+        wallet's revision if it was read (locking the wallet for the transaction)."""
         batch = self._batch_of(uow)
         if batch is not None:
             copy = self._cache.peek(wallet_id)
             if copy is None or copy.epoch == self._epoch:
-                return copy
+                return copy, None
         revision = uow.charging.wallet_revision(wallet_id, lock=True)
         copy = None if revision is None else self._cache.get(wallet_id, revision)
         if copy is not None and batch is not None:
             copy.epoch = self._epoch
-        return copy
+        return copy, revision
 
     def _session_due(self, now: datetime) -> datetime:
         """When a session seen now times out at the earliest."""
@@ -461,7 +461,7 @@ class ChargingEngine:
         wallet_id = self._cache.wallet_of_session(request.session_id)
         if wallet_id is None:
             return None
-        cached = self._current(uow, wallet_id)
+        cached, _ = self._current(uow, wallet_id)
         entry = None if cached is None else cached.sessions.get(request.session_id)
         if cached is None or entry is None:
             return None
@@ -470,9 +470,10 @@ class ChargingEngine:
 
     def _wallet(self, uow: UnitOfWork, wallet_id: int) -> CachedWallet:
         """The wallet locked for this transaction, from memory when the copy is current."""
-        cached = self._current(uow, wallet_id)
+        cached, revision = self._current(uow, wallet_id)
         if cached is None:
-            revision = uow.charging.wallet_revision(wallet_id, lock=True)
+            if revision is None:  # not read yet, or no such wallet
+                revision = uow.charging.wallet_revision(wallet_id, lock=True)
             if revision is None:
                 raise not_found("wallet", wallet_id)
             loaded = uow.charging.load_wallet(wallet_id)
