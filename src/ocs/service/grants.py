@@ -155,21 +155,21 @@ class GrantService:
     def _plan(self, subscription_id: int, now: datetime, result: GrantRun) -> _Plan | None:
         # Read first, without the write lock: most runs find the subscription as it was.
         with self.store.reading() as uow:
-            sub = uow.offers.get_subscription(subscription_id)
-            if sub is None or sub.state is not SubscriptionState.ACTIVE:
+            found = _active(uow, subscription_id)
+            if found is None:
                 return None
-            timeline = _timeline(uow, sub.level, sub.entity_id)
-            if timeline is not None and uow.wallets.get_wallet(sub.wallet_id) is not None:
+            sub, timeline = found
+            if timeline is not None:
                 if sub.activated_at is not None:
                     return _assemble(uow, sub, sub.activated_at, timeline)
                 if _first_activation(sub, timeline, now) is None:
                     return None  # never active yet: periods start at the first activation
         with self.store.transaction() as uow:
-            sub = uow.offers.get_subscription(subscription_id)
-            if sub is None or sub.state is not SubscriptionState.ACTIVE:
+            found = _active(uow, subscription_id)
+            if found is None:
                 return None
-            timeline = _timeline(uow, sub.level, sub.entity_id)
-            if timeline is None or uow.wallets.get_wallet(sub.wallet_id) is None:
+            sub, timeline = found
+            if timeline is None:
                 # The entity or its wallet was deleted: nothing can be granted any more.
                 uow.offers.update_subscription(
                     replace(sub, state=SubscriptionState.ENDED, ended_at=now)
@@ -477,6 +477,20 @@ class GrantService:
                 replace(sub, state=SubscriptionState.ENDED, ended_at=now)
             )
             result.ended += 1
+
+
+def _active(
+    uow: UnitOfWork, subscription_id: int
+) -> tuple[Subscription, list[StatePoint] | None] | None:
+    """The subscription while it is active, with its entity's state timeline; the timeline is
+    None when the entity or the wallet is gone."""
+    sub = uow.offers.get_subscription(subscription_id)
+    if sub is None or sub.state is not SubscriptionState.ACTIVE:
+        return None
+    timeline = _timeline(uow, sub.level, sub.entity_id)
+    if timeline is None or uow.wallets.get_wallet(sub.wallet_id) is None:
+        return sub, None
+    return sub, timeline
 
 
 def _first_activation(

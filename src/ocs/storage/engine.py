@@ -25,7 +25,7 @@ def make_engine(database_url: str) -> Engine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
@@ -33,7 +33,7 @@ def make_engine(database_url: str) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not the driver, decide when transactions begin (see _sqlite_begin_immediate).
+    # Let SQLAlchemy, not the driver, decide when transactions begin (see _sqlite_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -73,7 +73,7 @@ def set_page_cache(engine: Engine, cache_mib: int) -> None:
         set_on_each_connection(engine, f"cache_size=-{cache_mib * 1024}")  # negative: in KiB
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
+def _sqlite_begin(connection: Any) -> None:
     # Take the write lock at BEGIN so read-then-write units of work never deadlock on upgrade.
     # On the driver connection: through exec_driver_sql this cost ~10 us more per transaction,
     # and the charging engine opens one per batch, often of one or two requests.
