@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import itertools
 import logging
 import multiprocessing
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
+from ocs.collector import FreezingCollector
 from ocs.config import Settings
 from ocs.core.charging import ChargingDecision, ChargingRequest
 from ocs.core.errors import DomainError, ProblemKind
@@ -54,10 +54,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("ocs.charging")
 
 BATCH_REQUESTS_MAX = 256
-# How often the engine collects and freezes what it made, and how often it lets Python's
-# collector look at everything it holds (see _Collector).
-FREEZE_INTERVAL_S = 1.0
-FULL_COLLECTION_INTERVAL_S = 600.0
 RESPAWN_DELAY_S = 1.0
 # The engine's exit status when an fsync failed: what it committed may not be on disk.
 EXIT_SYNC_FAILED = 75
@@ -294,7 +290,7 @@ def _serve(
 ) -> None:
     engine = services.charging
     several = settings.charging_engines > 1
-    collector = _Collector(time.monotonic)
+    collector = FreezingCollector(time.monotonic)
     sweep_interval_s = settings.charging_sweep_interval_s
     next_sweep = time.monotonic() + sweep_interval_s
     # Stored answers past retention are deleted a chunk at a time after each sweep, one chunk
@@ -321,7 +317,7 @@ def _serve(
             if acks.server_gone:
                 return
             # After _charge returned: what the batch made and dropped is garbage by now.
-            collector.after_batch()
+            collector.tick()
         if stop:
             return
         if prune_due:
@@ -414,38 +410,6 @@ def _drain(
         except queue.Empty:
             return batches, False
     return batches, True
-
-
-class _Collector:
-    """Keeps Python's cyclic garbage collector from pausing the engine.
-
-    A full collection scans every object the process holds; with a warm wallet cache (up to
-    50,000 wallets, each a few dozen objects) that is a pause of 50 ms and more, every few
-    seconds under load, and every request waiting in it is late. So once a second, between
-    batches, the engine collects what is not frozen yet (only what the last second made: a
-    few milliseconds), which frees that second's reference cycles (a failed request's
-    exception and traceback make one), and freezes the rest (`gc.freeze`: the collector skips
-    it from then on). A cycle among objects that were alive when frozen and died later stays
-    until the full collection every FULL_COLLECTION_INTERVAL_S."""
-
-    def __init__(self, now_s: Callable[[], float]) -> None:
-        """Collects and freezes start-up's objects at once (40 ms), before any request waits."""
-        self._now_s = now_s
-        gc.collect()
-        gc.freeze()
-        self._next_freeze_s = now_s() + FREEZE_INTERVAL_S
-        self._next_full_s = now_s() + FULL_COLLECTION_INTERVAL_S
-
-    def after_batch(self) -> None:
-        now_s = self._now_s()
-        if now_s >= self._next_full_s:
-            gc.unfreeze()  # this time the collection below looks at everything
-            self._next_full_s = now_s + FULL_COLLECTION_INTERVAL_S
-        elif now_s < self._next_freeze_s:
-            return
-        gc.collect()
-        gc.freeze()
-        self._next_freeze_s = now_s + FREEZE_INTERVAL_S
 
 
 def _take_batch(conn: Connection) -> tuple[list[tuple[int, ChargingRequest]], bool]:
