@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from ocs.collector import FreezingCollector
 from ocs.config import Settings
 from ocs.core.charging import ChargingDecision, ChargingRequest
 from ocs.core.errors import DomainError, ProblemKind
+from ocs.realtime import FreezingCollector, shorten_gil_turns
 from ocs.service.charging import ANSWERS_PRUNED_MAX
 from ocs.service.group_commit import Job, JobResult, OverloadedError, run_batch
 from ocs.storage.checkpointer import checkpoint_in_background
@@ -252,6 +252,7 @@ def run_engine_process(settings: Settings, conn: Connection, sweeps: bool = True
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s[engine]: %(message)s"
     )
+    shorten_gil_turns()
     services = build_services(settings)
     wal_files = set_up_engine(services, settings.charging_sqlite_cache_mib)
     conn.send("ready")

@@ -14,13 +14,13 @@ import uvicorn
 from ocs.adapters.gy import GyHandler
 from ocs.bootstrap import Services
 from ocs.charging_worker import ChargingWorker
-from ocs.collector import FreezingCollector, collect_forever
 from ocs.config import Settings
 from ocs.core.charging import ChargingDecision, ChargingRequest
 from ocs.diameter.message import Origin
 from ocs.diameter.peer import AllowedPeer, PeerConfig
 from ocs.diameter.server import DiameterServer, ServerConfig
 from ocs.migration_runtime import MigrationThread
+from ocs.realtime import FreezingCollector, collect_forever, shorten_gil_turns
 from ocs.service.charging import ANSWERS_PRUNED_MAX
 from ocs.service.group_commit import GroupCommitter
 
@@ -126,6 +126,7 @@ async def serve(settings: Settings, services: Services) -> None:
     for move in services.domains.finish_interrupted_moves():
         log.warning("wallet %s: %s (%s -> %s)", move.wallet_id, move.detail, move.source,
                     move.target)  # fmt: skip
+    shorten_gil_turns()
     runtime = ChargingRuntime(services, settings)
     runtime.start()
     migrations = MigrationThread(services)

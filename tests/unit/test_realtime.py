@@ -1,21 +1,26 @@
 """The collector keeps Python's cyclic collector off what survived, and still frees reference
 cycles, in the engine (ticked after each batch) and in the server (ticked from its event
-loop)."""
+loop); threads take turns on the GIL in half a millisecond."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import sys
+import threading
+import time
 import weakref
 from collections.abc import Iterator
 
 import pytest
 
-from ocs.collector import (
+from ocs.realtime import (
     FREEZE_INTERVAL_S,
     FULL_COLLECTION_INTERVAL_S,
+    GIL_SWITCH_INTERVAL_S,
     FreezingCollector,
     collect_forever,
+    shorten_gil_turns,
 )
 
 
@@ -98,3 +103,35 @@ def test_an_event_loop_ticks_the_collector_between_its_callbacks(clock_s: list[f
     cycle = asyncio.run(serve_a_while())
     assert cycle() is None  # the tick collected the loop's garbage cycle
     assert gc.get_freeze_count() > frozen  # and froze what the loop left alive
+
+
+@pytest.fixture
+def switch_interval() -> Iterator[None]:
+    before = sys.getswitchinterval()
+    yield
+    sys.setswitchinterval(before)
+
+
+def _handover_s() -> float:
+    """How long a thread that wakes waits for the GIL while this one runs Python."""
+    woke: list[float] = []
+    waker = threading.Event()
+
+    def wake() -> None:
+        waker.wait()
+        woke.append(time.perf_counter())
+
+    thread = threading.Thread(target=wake)
+    thread.start()
+    started = time.perf_counter()
+    waker.set()
+    while not woke and time.perf_counter() - started < 1.0:
+        pass  # pure Python: holds the GIL until asked to let go
+    thread.join()
+    return woke[0] - started
+
+
+def test_a_waking_thread_gets_the_gil_within_half_a_millisecond(switch_interval: None) -> None:
+    shorten_gil_turns()
+    assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL_S)
+    assert min(_handover_s() for _ in range(5)) < 0.004  # the default lets it wait 5 ms
