@@ -124,11 +124,11 @@ def run_batch(
     ended: Callable[[bool], None] | None = None,
 ) -> list[JobResult]:
     """Every job in one transaction, each job's result or error in order. A batch first runs
-    without savepoints (two statements per item); when an item fails, its writes sank the
-    shared transaction, so the batch runs again with a savepoint per item and only the bad
-    item fails. If the commit itself fails, every job gets that error. `prepare` runs first
-    in each transaction (to take the batch's locks in a fixed order); `ended` after each,
-    told whether it committed."""
+    without savepoints (two statements per item) and pipelined (uow.pipeline); when an item
+    fails, its writes sank the shared transaction, so the batch runs again with a savepoint
+    per item, not pipelined, and only the bad item fails. If the commit itself fails, every
+    job gets that error. `prepare` runs first in each transaction (to take the batch's locks
+    in a fixed order); `ended` after each, told whether it committed."""
     try:
         try:
             results = _run_jobs(store, jobs, False, prepare, ended)
@@ -168,13 +168,17 @@ def _run_in_transaction(
     with store.transaction() as uow:
         if prepare is not None:
             prepare(uow)
+        if not isolated:
+            # Pipelined: a statement's error may surface in a later item or as the pipeline
+            # ends, so any error is the batch's, and the isolated run finds the item.
+            try:
+                with uow.pipeline():
+                    for job in jobs:
+                        results.append((job(uow), None))
+            except Exception as exc:
+                raise _ItemFailedError from exc
+            return results
         for job in jobs:
-            if not isolated:
-                try:
-                    results.append((job(uow), None))
-                except Exception as exc:
-                    raise _ItemFailedError from exc
-                continue
             try:
                 with uow.savepoint():
                     results.append((job(uow), None))

@@ -361,6 +361,12 @@ class UnitOfWork(Protocol):
         """A nested scope whose writes roll back alone when it raises."""
         ...
 
+    def pipeline(self) -> AbstractContextManager[None]:
+        """A scope whose statements may go to the database without waiting for each one's
+        result (where storage can). A statement's error may surface later in the scope or as
+        it ends: any error inside is the whole scope's, not the code's that raised it."""
+        ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[UnitOfWork]: ...

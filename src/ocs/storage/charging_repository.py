@@ -338,12 +338,15 @@ class SqlChargingRepository:
         ended_by: str,
     ) -> bool:
         """Resolve an open reservation; False when it had already ended (resolves once)."""
-        cursor = self._run(
+        sql = (
             "UPDATE reservations SET state = ?, used_units = ?, ended_at = ?, ended_by = ? "
-            f"WHERE id = ? AND {OPEN_STATE_SQL}",
-            (state.value, used_units, self._time(at), ended_by, reservation_id),
+            f"WHERE id = ? AND {OPEN_STATE_SQL}"
         )
-        return bool(cursor.rowcount == 1)
+        params = (state.value, used_units, self._time(at), ended_by, reservation_id)
+        if self._sqlite:
+            return bool(self._run(sql, params).rowcount == 1)
+        # In a pipeline (uow.pipeline) the row count is not there yet; a read waits for it.
+        return len(self._rows(sql + " RETURNING id", params)) == 1
 
     def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]:
         rows = self._rows(

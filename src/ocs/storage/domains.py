@@ -12,7 +12,7 @@ so two units of work can never wait on each other in a circle.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -638,6 +638,10 @@ class RoutedUnitOfWork(SqlUnitOfWork):
     def savepoint(self) -> Iterator[None]:
         with self.conns.savepoint():
             yield
+
+    def pipeline(self) -> AbstractContextManager[None]:
+        # Statements go to several connections, each its own round trips; kept simple.
+        return nullcontext()
 
 
 class DomainStore:

@@ -29,7 +29,39 @@ def make_engine(database_url: str) -> Engine:
         return engine
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    event.listen(engine, "after_cursor_execute", _settle_pipeline)
+    return engine
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, send `conn`'s statements without waiting for each one's result until
+    a result is read (psycopg's pipeline mode): a batch of charging requests makes about 20
+    round trips a request otherwise. A failing statement's error surfaces at the next read or
+    when the scope ends, possibly in code that ran after it. Elsewhere nothing changes."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.pipeline() as pipeline:
+        conn.connection.info[_PIPELINE_KEY] = pipeline
+        try:
+            yield
+        finally:
+            del conn.connection.info[_PIPELINE_KEY]
+
+
+_PIPELINE_KEY = "ocs_pipeline"
+
+
+def _settle_pipeline(conn: Connection, *_execution: Any) -> None:
+    # SQLAlchemy reads a statement's description and row count right after executing it;
+    # in pipeline mode they arrive only once the pipeline is synced.
+    pipeline = conn.connection.info.get(_PIPELINE_KEY)
+    if pipeline is not None:
+        pipeline.sync()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
@@ -51,7 +51,7 @@ from ocs.storage.batch_repository import SqlBatchRepository
 from ocs.storage.bpl_repository import SqlBplRepository
 from ocs.storage.charging_repository import SqlChargingRepository
 from ocs.storage.credit_card_repository import SqlCreditCardRepository
-from ocs.storage.engine import begin_reading
+from ocs.storage.engine import begin_reading, pipelined
 from ocs.storage.feature_repository import SqlFeatureRepository
 from ocs.storage.json_text import detail_text
 from ocs.storage.migration_repository import SqlMigrationRepository
@@ -468,6 +468,9 @@ class SqlUnitOfWork:
         self.charging: ChargingRepository = SqlChargingRepository(conn)
         self.migrations: MigrationRepository = SqlMigrationRepository(conn)
         self._conn = conn
+
+    def pipeline(self) -> AbstractContextManager[None]:
+        return pipelined(self._conn)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

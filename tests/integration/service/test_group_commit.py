@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from functools import partial
 
 import pytest
 
 from ocs.bootstrap import Services
-from ocs.service.group_commit import GroupCommitter, OverloadedError
+from ocs.service.group_commit import GroupCommitter, OverloadedError, run_batch
 from ocs.service.ports import UnitOfWork
 
 
@@ -75,3 +76,21 @@ def test_a_full_queue_refuses_at_once(services: Services) -> None:
 
     with pytest.raises(OverloadedError):
         asyncio.run(one())
+
+
+def _answer(uow: UnitOfWork, number: int) -> int:
+    # Driver statements: on PostgreSQL they are pipelined, and a duplicate's error surfaces
+    # only at a later read or as the pipeline ends, not in the job that wrote it.
+    uow.charging.put_answer("s-1", number, datetime(2026, 12, 5, tzinfo=UTC), "{}")
+    return number
+
+
+def test_an_item_whose_error_surfaces_later_in_the_pipeline_still_fails_alone(
+    services: Services,
+) -> None:
+    numbers = [0, 1, 1, 2]  # the second 1 breaks the key (session, request number)
+    results = run_batch(services.store, [partial(_answer, number=n) for n in numbers])
+    assert [value for value, _ in results] == [0, 1, None, 2]
+    assert [error is None for _, error in results] == [True, True, False, True]
+    with services.store.reading() as uow:
+        assert [uow.charging.get_answer("s-1", n) for n in range(3)] == ["{}"] * 3

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from psycopg import pq
 from sqlalchemy.exc import DBAPIError
 
 from ocs.bootstrap import Services
@@ -86,3 +88,19 @@ def test_reading_over_several_domains_neither_waits_nor_writes(
         assert run_beside(read) == found
     with pytest.raises(DBAPIError, match=READ_ONLY_ERROR), domain_services.store.reading() as uow:
         uow.wallets.update_wallet(found)
+
+
+def test_a_pipeline_still_answers_every_read_in_order(services: Services) -> None:
+    at = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    with services.store.transaction() as uow, uow.pipeline():
+        if services.engine.dialect.name == "postgresql":  # the scope is in pipeline mode
+            raw = uow._conn.connection.driver_connection  # type: ignore[attr-defined]
+            assert raw.pgconn.pipeline_status != pq.PipelineStatus.OFF
+        uow.charging.put_answer("s-1", 0, at, '{"a": 1}')  # driver statements, not awaited
+        uow.settings.put("pipelined", "first")  # SQLAlchemy reads its row count
+        uow.settings.put("pipelined", "second")
+        assert uow.settings.get("pipelined") == "second"
+        assert uow.charging.get_answer("s-1", 0) == '{"a": 1}'
+    with services.store.reading() as uow:
+        assert uow.settings.get("pipelined") == "second"
+        assert uow.charging.get_answer("s-1", 0) == '{"a": 1}'
