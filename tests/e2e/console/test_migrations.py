@@ -183,6 +183,7 @@ def test_migration_by_range_refused_then_confirmed_run_and_reported(
     )
     expect(details.get_by_test_id("confirm-states")).to_have_text("PADSFT")
     screenshot(page, "52-migration-confirm")
+    scripts_ready(page)  # the confirmation page is a new document
     page.get_by_test_id("migration-confirm").get_by_role("button", name="Confirm").click()
     expect(page.locator(".notice")).to_have_text("Created.")
     migration_id = int(parse_qs(urlparse(page.url).query)["created"][0])
@@ -327,6 +328,7 @@ def test_edit_an_incomplete_migration_only_where_its_state_allows(
     form.get_by_label("Maximum wallets").fill("10")
     form.get_by_role("button", name="Save").click()
     expect(page.get_by_test_id("confirm-changes")).to_have_text("max_wallets → 10")
+    scripts_ready(page)  # the confirmation page is a new document
     page.get_by_test_id("migration-confirm").get_by_role("button", name="Confirm").click()
     submit_with_reason(page, "more wallets this night")
     expect(page.locator(".notice")).to_have_text("Changes saved.")
@@ -375,6 +377,7 @@ def test_migration_from_an_uploaded_input_file(admin: Page, domain_server: Serve
         "Input file night.txt (3 numbers)"
     )
     expect(details.get_by_test_id("confirm-states")).to_have_text("ADSFT")
+    scripts_ready(page)  # the confirmation page is a new document
     page.get_by_test_id("migration-confirm").get_by_role("button", name="Confirm").click()
     migration_id = int(parse_qs(urlparse(page.url).query)["created"][0])
     # The new wallets are in pre-use, which this migration leaves out: none moves.
