@@ -46,6 +46,7 @@ from ocs.service.batch_ports import (
 )
 from ocs.storage import tables as t
 from ocs.storage.batch_tables import batch_ranges, batch_subscribers, subscriber_batches
+from ocs.storage.engine import driver_of
 from ocs.storage.json_text import detail_text
 
 SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime on SQLite
@@ -266,9 +267,7 @@ class SqlBatchRepository:
         count = len(subscribers)
         if not count:
             return []
-        raw = self.conn.connection.driver_connection
-        assert raw is not None
-        cursor = raw.cursor()
+        cursor = driver_of(self.conn).cursor()
         try:
             ids = {table.name: self._take_ids(cursor, table, count) for table in ID_TABLES}
             shapes = self._shapes(batch_id, template, self._time(now))

@@ -32,6 +32,7 @@ from ocs.core.wallets import (
     WalletType,
 )
 from ocs.storage.charging_tables import OPEN_STATE_SQL
+from ocs.storage.engine import driver_of
 from ocs.storage.json_text import detail_text
 from ocs.storage.sqlite_triggers import TRIGGERS_OFF
 
@@ -93,8 +94,7 @@ class SqlChargingRepository:
     def _run_on_driver(self) -> Any:
         raw = self._raw
         if raw is None:
-            raw = self._raw = self._conn.connection.driver_connection
-            assert raw is not None
+            raw = self._raw = driver_of(self._conn)
         return raw
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -27,7 +27,7 @@ from ocs.storage import domain_tables as d
 from ocs.storage import tables as t
 from ocs.storage.charging_repository import SqlChargingRepository
 from ocs.storage.charging_tables import reservations
-from ocs.storage.engine import begin_reading, make_engine, migrate
+from ocs.storage.engine import begin_reading, driver_of, make_engine, migrate
 from ocs.storage.repositories import SqlConfigRepository, SqlUnitOfWork
 from ocs.storage.wallet_repository import SqlEdrRepository, SqlWalletRepository
 
@@ -235,7 +235,7 @@ class DomainConnections:
                     conn = self._stack.enter_context(self._begin(domain.engine))
                     self._open[domain.name] = conn
                     if self._savepoint_open:
-                        _driver(conn).execute("SAVEPOINT request")
+                        driver_of(conn).execute("SAVEPOINT request")
                         self._in_savepoint.append(conn)
                 if domain.name == name:
                     break
@@ -267,27 +267,21 @@ class DomainConnections:
     def savepoint(self) -> Iterator[None]:
         self._in_savepoint = list(self._open.values())
         for conn in self._in_savepoint:
-            _driver(conn).execute("SAVEPOINT request")
+            driver_of(conn).execute("SAVEPOINT request")
         self._savepoint_open = True
         try:
             yield
         except BaseException:
             for conn in self._in_savepoint:
-                _driver(conn).execute("ROLLBACK TO SAVEPOINT request")
-                _driver(conn).execute("RELEASE SAVEPOINT request")
+                driver_of(conn).execute("ROLLBACK TO SAVEPOINT request")
+                driver_of(conn).execute("RELEASE SAVEPOINT request")
             raise
         else:
             for conn in self._in_savepoint:
-                _driver(conn).execute("RELEASE SAVEPOINT request")
+                driver_of(conn).execute("RELEASE SAVEPOINT request")
         finally:
             self._savepoint_open = False
             self._in_savepoint = []
-
-
-def _driver(conn: Connection) -> Any:
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    return raw
 
 
 class RoutedWalletRepository:

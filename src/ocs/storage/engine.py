@@ -34,6 +34,14 @@ def make_engine(database_url: str) -> Engine:
     return engine
 
 
+def driver_of(conn: Connection) -> Any:
+    """The DBAPI connection under `conn` (sqlite3 or psycopg), for statements that skip
+    SQLAlchemy's per-statement cost or use what only the driver has."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    return raw
+
+
 @contextmanager
 def pipelined(conn: Connection) -> Iterator[None]:
     """On PostgreSQL, send `conn`'s statements without waiting for each one's result until
@@ -43,9 +51,7 @@ def pipelined(conn: Connection) -> Iterator[None]:
     if conn.dialect.name != "postgresql":
         yield
         return
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    with raw.pipeline() as pipeline:
+    with driver_of(conn).pipeline() as pipeline:
         conn.connection.info[_PIPELINE_KEY] = pipeline
         try:
             yield
@@ -129,8 +135,7 @@ def begin_reading(engine: Engine) -> Iterator[Connection]:
             return
         conn.execution_options(**{READ_ONLY_OPTION: True})
         # On the driver connection, outside any transaction (SQLAlchemy's would begin one).
-        driver = conn.connection.driver_connection
-        assert driver is not None
+        driver = driver_of(conn)
         driver.execute("PRAGMA query_only=ON")
         try:
             with conn.begin():

@@ -51,7 +51,7 @@ from ocs.storage.batch_repository import SqlBatchRepository
 from ocs.storage.bpl_repository import SqlBplRepository
 from ocs.storage.charging_repository import SqlChargingRepository
 from ocs.storage.credit_card_repository import SqlCreditCardRepository
-from ocs.storage.engine import begin_reading, pipelined
+from ocs.storage.engine import begin_reading, driver_of, pipelined
 from ocs.storage.feature_repository import SqlFeatureRepository
 from ocs.storage.json_text import detail_text
 from ocs.storage.migration_repository import SqlMigrationRepository
@@ -476,8 +476,7 @@ class SqlUnitOfWork:
     def savepoint(self) -> Iterator[None]:
         # On the driver connection: SQLAlchemy's nested transactions cost ~200 us a pair, and
         # the group committer takes one per charging request (ADR 0003).
-        raw = self._conn.connection.driver_connection
-        assert raw is not None
+        raw = driver_of(self._conn)
         raw.execute("SAVEPOINT request")
         try:
             yield

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from ocs.bootstrap import Services
 from ocs.core.wallets import Wallet
 from ocs.service.actor import Actor
-from ocs.storage.engine import make_engine, set_page_cache, sqlite_file
+from ocs.storage.engine import driver_of, make_engine, set_page_cache, sqlite_file
 from tests.support.locks import run_beside
 from tests.support.wallets import load_wallet_catalog, new_subscriber, wallet_of
 
@@ -94,7 +94,7 @@ def test_a_pipeline_still_answers_every_read_in_order(services: Services) -> Non
     at = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
     with services.store.transaction() as uow, uow.pipeline():
         if services.engine.dialect.name == "postgresql":  # the scope is in pipeline mode
-            raw = uow._conn.connection.driver_connection  # type: ignore[attr-defined]
+            raw = driver_of(uow._conn)  # type: ignore[attr-defined]
             assert raw.pgconn.pipeline_status != pq.PipelineStatus.OFF
         uow.charging.put_answer("s-1", 0, at, '{"a": 1}')  # driver statements, not awaited
         uow.settings.put("pipelined", "first")  # SQLAlchemy reads its row count
